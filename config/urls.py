@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core.views import healthz
+
+admin.site.site_header = admin.site.site_title = settings.MALL_NAME
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="h5:home", permanent=False)),
+    path("healthz", healthz, name="healthz"),  # answered by HealthCheckMiddleware first
+    path("m/", include("config.urls_h5")),
+    path("backoffice/", include("config.urls_backoffice")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+]

@@ -1,0 +1,9 @@
+"""Staff pages under /backoffice/, all in the "backoffice" namespace."""
+
+from django.urls import include, path
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", include("analytics.urls_backoffice")),
+]

@@ -1,0 +1,9 @@
+"""Member pages (WeChat H5) under /m/, all in the "h5" namespace."""
+
+from django.urls import include, path
+
+app_name = "h5"
+
+urlpatterns = [
+    path("", include("mall.urls_h5")),
+]

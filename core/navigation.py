@@ -1,0 +1,39 @@
+"""The back office's menu: one list, each entry shown to those who hold its permission."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    perm: str | None = None  # None: every back-office user
+    admin_site: bool = False  # the Django admin: for users with is_staff
+
+
+BACKOFFICE_NAV = [
+    NavItem(_("Dashboard"), "backoffice:home", "▦"),
+    NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
+]
+
+
+def nav_for(user, current_path: str) -> list[dict]:
+    items = []
+    for item in BACKOFFICE_NAV:
+        if item.perm and not user.has_perm(item.perm):
+            continue
+        if item.admin_site and not user.is_staff:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = (
+            current_path == url if url.endswith("/backoffice/") else current_path.startswith(url)
+        )
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items

@@ -1,0 +1,94 @@
+"""Staff roles: Django groups created by a migration, their permissions kept here as data.
+
+After every migrate each role group gets exactly the permissions listed below, so a new
+model's permissions reach a role only by being named here (deny by default).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    HQ_ADMIN = "hq_admin", _("HQ administrator")
+    STORE_MANAGER = "store_manager", _("Store manager")
+    MARKETING = "marketing", _("Marketing")
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
+    ANALYST = "analyst", _("Analyst")
+
+
+# "app_label.codename", or "app_label.*" for every permission of the app.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.HQ_ADMIN: [
+        "core.view_auditlog",
+        "members.*",
+        "loyalty.*",
+        "mall.*",
+        "coupons.*",
+        "feedback.*",
+        "analytics.*",
+        "mining.*",
+        "django_celery_beat.*",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+    Role.STORE_MANAGER: [
+        "members.view_member",
+        "members.view_store",
+        "members.view_region",
+        "loyalty.view_receipt",
+        "loyalty.view_receiptline",
+        "mall.view_floor",
+        "mall.view_brand",
+        "mall.view_shop",
+    ],
+    Role.MARKETING: [
+        "members.view_member",
+        "members.view_store",
+        "mall.*",
+        "loyalty.view_category",
+        "loyalty.view_sku",
+        "coupons.*",
+    ],
+    Role.CUSTOMER_SERVICE: [
+        "members.view_member",
+        "members.view_store",
+        "feedback.*",
+    ],
+    Role.ANALYST: [
+        "members.view_member",
+        "members.view_store",
+        "members.view_region",
+        "loyalty.view_receipt",
+        "loyalty.view_receiptline",
+        "loyalty.view_category",
+        "loyalty.view_sku",
+        "mall.view_brand",
+        "analytics.*",
+        "mining.*",
+    ],
+}
+
+
+def role_permissions(role: str, available) -> list:
+    """The Permission objects of `available` that ROLE_PERMISSIONS grants to `role`."""
+    granted = []
+    for perm in available:
+        app_label = perm.content_type.app_label
+        full = f"{app_label}.{perm.codename}"
+        for pattern in ROLE_PERMISSIONS[role]:
+            if pattern == full or pattern == f"{app_label}.*":
+                granted.append(perm)
+                break
+    return granted
+
+
+def roles_sync_permissions(**kwargs):
+    """post_migrate: give each role group exactly its listed permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    available = list(Permission.objects.select_related("content_type"))
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(role_permissions(role, available))

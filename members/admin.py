@@ -1,0 +1,99 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+from import_export.admin import ImportExportModelAdmin
+from import_export.widgets import ForeignKeyWidget
+
+from core.masking import mask_phone
+from members.models import Member, Region, StaffProfile, Store
+from members.scoping import scoped
+
+
+class ScopedAdminMixin:
+    """Admin lists stay within the user's data scope, like every back-office page."""
+
+    scope_store_field = ""
+
+    def get_queryset(self, request):
+        return scoped(
+            super().get_queryset(request), user=request.user, store_field=self.scope_store_field
+        )
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Store)
+class StoreAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "region", "phone", "is_active"]
+    list_filter = ["region", "is_active"]
+    search_fields = ["code", "name"]
+
+
+class MemberResource(resources.ModelResource):
+    home_store = fields.Field(
+        column_name="home_store", attribute="home_store", widget=ForeignKeyWidget(Store, "code")
+    )
+    region = fields.Field(
+        column_name="region", attribute="region", widget=ForeignKeyWidget(Region, "code")
+    )
+
+    class Meta:
+        model = Member
+        import_id_fields = ["card_no"]
+        fields = [
+            "card_no",
+            "phone",
+            "name",
+            "gender",
+            "birthday",
+            "region",
+            "home_store",
+            "channel",
+            "registered_at",
+            "status",
+        ]
+        skip_unchanged = True
+        report_skipped = False
+
+
+@admin.register(Member)
+class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin):
+    resource_classes = [MemberResource]
+    scope_store_field = "home_store"
+    list_display = ["card_no", "name", "masked_phone", "gender", "home_store", "registered_at"]
+    list_filter = ["status", "gender", "home_store", "channel"]
+    search_fields = ["=card_no", "=phone", "name"]
+    list_select_related = ["home_store"]
+    date_hierarchy = "registered_at"
+    show_full_result_count = False
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    fk_name = "user"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "staff_name", "email", "is_active", "is_staff"]
+    list_select_related = ["staff_profile"]
+
+    @admin.display(description=_("name"))
+    def staff_name(self, obj):
+        profile = getattr(obj, "staff_profile", None)
+        return profile.name if profile else ""

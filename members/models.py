@@ -1,0 +1,150 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
+code_validator = RegexValidator(r"^[A-Z0-9]{1,16}$", _("Use capital letters and digits only."))
+
+
+class Region(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Store(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=64)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="stores"
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("service phone"), max_length=32, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Member(models.Model):
+    class Gender(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+        UNKNOWN = "U", _("Unknown")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        FROZEN = "frozen", _("Frozen")
+        CLOSED = "closed", _("Closed (anonymised)")
+
+    card_no = models.CharField(_("card number"), max_length=20, unique=True)
+    phone = models.CharField(
+        _("phone"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
+    )
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    home_store = models.ForeignKey(
+        Store,
+        verbose_name=_("home store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    channel = models.CharField(_("registration channel"), max_length=32, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-registered_at", "-id"]
+        indexes = [
+            models.Index(fields=["home_store", "registered_at"]),
+            models.Index(fields=["registered_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(card_no__regex=r"^[0-9]{12}$"), name="member_card_no_12_digits"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.card_no} {self.name}".strip()
+
+    @property
+    def card_no_display(self) -> str:
+        """The card number in groups of four, as printed on the card."""
+        return " ".join(self.card_no[i : i + 4] for i in range(0, len(self.card_no), 4))
+
+
+class StaffProfile(models.Model):
+    class Scope(models.TextChoices):
+        ALL = "all", _("All stores")
+        REGION = "region", _("One region")
+        STORE = "store", _("One store")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+    )
+    name = models.CharField(_("name"), max_length=64)
+    department = models.CharField(_("department"), max_length=64, blank=True)
+    employee_no = models.CharField(_("employee number"), max_length=32, unique=True)
+    phone = models.CharField(_("phone"), max_length=11, blank=True, validators=[phone_validator])
+    photo = models.ImageField(_("photo"), upload_to="staff/", blank=True)
+    scope = models.CharField(_("data scope"), max_length=8, choices=Scope.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    store = models.ForeignKey(
+        Store, verbose_name=_("store"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="all", region__isnull=True, store__isnull=True)
+                    | Q(scope="region", region__isnull=False, store__isnull=True)
+                    | Q(scope="store", store__isnull=False, region__isnull=True)
+                ),
+                name="staff_scope_matches_region_or_store",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.employee_no})"

@@ -1,0 +1,130 @@
+import hashlib
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from loyalty.models import Receipt, ReceiptLine
+from mall.models import Brand, Floor, Shop
+from members.cards import card_no_is_valid
+from members.models import Member, Store
+
+AS_OF = "2026-11-20T20:00:00+08:00"
+
+
+def seed(**options):
+    call_command("seed_demo", as_of=AS_OF, stdout=open("/dev/null", "w"), **options)  # noqa: SIM115
+
+
+def fingerprint() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT md5(string_agg(concat_ws('|', s.code, r.pos_no, r.receipt_no, r.occurred_at,"
+            " m.card_no, r.kind, r.total_fen), ',' ORDER BY s.code, r.pos_no, r.receipt_no))"
+            " FROM loyalty_receipt r JOIN members_store s ON s.id = r.store_id"
+            " LEFT JOIN members_member m ON m.id = r.member_id"
+        )
+        receipts = cursor.fetchone()[0]
+    members = "".join(
+        f"{card}{name}{phone}"
+        for card, name, phone in Member.objects.order_by("card_no").values_list(
+            "card_no", "name", "phone"
+        )
+    )
+    return hashlib.md5((receipts + members).encode()).hexdigest()  # noqa: S324
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """One demo mall for the module's read-only checks."""
+    with django_db_blocker.unblock():
+        seed(members=400, months=12, seed=7, reset=True)
+        yield
+        from core.demo import demo_reset
+
+        demo_reset()
+
+
+@pytest.mark.django_db
+def test_stores_floors_and_brands_form_a_believable_mall(demo):
+    assert list(Store.objects.values_list("code", flat=True)) == ["S01", "S02"]
+    for store in Store.objects.all():
+        codes = list(Floor.objects.filter(store=store).values_list("code", flat=True))
+        assert codes == ["B1", "1F", "2F", "3F", "4F", "5F", "6F"]
+    assert Floor.objects.get(store__code="S01", code="B1").name == "超市"
+    assert 110 <= Brand.objects.count() <= 140
+    assert (
+        Shop.objects.filter(floor__store__code="S01").count()
+        > Shop.objects.filter(floor__store__code="S02").count()
+    )
+
+
+@pytest.mark.django_db
+def test_members_are_valid_and_varied(demo):
+    members = list(Member.objects.all())
+    assert len(members) == 400
+    assert all(card_no_is_valid(m.card_no) for m in members)
+    assert len({m.phone for m in members}) == 400
+    genders = Counter(m.gender for m in members)
+    assert genders["F"] > genders["M"] > 0
+    assert len({m.name for m in members}) > 300
+    assert Member.objects.filter(receipts__isnull=True).exists()  # some never shop
+
+
+@pytest.mark.django_db
+def test_receipts_add_up_and_follow_the_rules(demo):
+    assert Receipt.objects.count() > 4000
+    assert Receipt.objects.filter(member__isnull=True).exists()
+    refunds = Receipt.objects.filter(kind=Receipt.Kind.REFUND)
+    assert refunds.exists() and not refunds.filter(refund_of__isnull=True).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM loyalty_receipt r WHERE r.total_fen <>"
+            " (SELECT sum(amount_fen) FROM loyalty_receiptline l WHERE l.receipt_id = r.id)"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert ReceiptLine.objects.filter(non_merchandise=True, category_name="购物袋").exists()
+
+
+@pytest.mark.django_db
+def test_weekends_are_busier_than_weekdays(demo):
+    by_weekday = Counter(
+        t.isoweekday() for t in Receipt.objects.values_list("occurred_at", flat=True)
+    )
+    assert by_weekday[6] > 1.4 * by_weekday[2]
+
+
+@pytest.mark.django_db
+def test_planted_associations_stand_out(demo):
+    baskets: dict[int, set[str]] = {}
+    for receipt_id, category in ReceiptLine.objects.values_list("receipt_id", "category_name"):
+        baskets.setdefault(receipt_id, set()).add(category)
+    for antecedent, consequent in [
+        ("连衣裙", "遮阳帽"),
+        ("热水袋", "睡衣"),
+        ("电吹风", "浴室用品"),
+    ]:
+        with_a = [b for b in baskets.values() if antecedent in b]
+        confidence = sum(consequent in b for b in with_a) / len(with_a)
+        base = sum(consequent in b for b in baskets.values()) / len(baskets)
+        assert confidence / base > 3, (antecedent, consequent, confidence, base)
+
+
+@pytest.mark.django_db
+def test_seed_refuses_existing_data_and_if_empty_leaves_it(demo):
+    before = Receipt.objects.count()
+    with pytest.raises(CommandError, match="--reset"):
+        seed(members=10, months=1, seed=1)
+    seed(members=10, months=1, seed=1, if_empty=True)
+    assert Receipt.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_seed_builds_the_same_mall_and_another_seed_does_not():
+    seed(members=80, months=3, seed=11, reset=True)
+    first = fingerprint()
+    seed(members=80, months=3, seed=11, reset=True)
+    assert fingerprint() == first
+    seed(members=80, months=3, seed=12, reset=True)
+    assert fingerprint() != first

@@ -1,0 +1,68 @@
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from members.cards import card_no_random
+from members.models import Member, Region, StaffProfile, Store
+
+TEST_PASSWORD = "correct horse 2026"
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"R{n}")
+    name = factory.LazyAttribute(lambda o: f"区域{o.code}")
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"测试门店{o.code}")
+    region = factory.SubFactory(RegionFactory)
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    card_no = factory.LazyFunction(card_no_random)
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+    name = factory.Sequence(lambda n: f"会员{n}")
+    gender = Member.Gender.FEMALE
+    home_store = factory.SubFactory(StoreFactory)
+    region = factory.SelfAttribute("home_store.region")
+    registered_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@mall.example")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        self.save()
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    """A staff profile with its user; pass `user__role="store_manager"` for a role."""
+
+    class Meta:
+        model = StaffProfile
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"员工{n}")
+    employee_no = factory.Sequence(lambda n: f"E{n:05d}")
+    scope = StaffProfile.Scope.ALL
