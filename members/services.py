@@ -2,7 +2,9 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import ServiceError
 from members.cards import card_no_random
 from members.models import Member, Store
 
@@ -20,6 +22,8 @@ def member_create(
     registered_at: datetime | None = None,
 ) -> Member:
     """Create a member with a fresh random card number (retried if the number is taken)."""
+    if phone and Member.objects.filter(phone=phone).exists():
+        raise ServiceError(_("This phone number already belongs to a member."), code="phone_taken")
     for _attempt in range(CARD_NO_ATTEMPTS):
         member = Member(
             card_no=card_no_random(),
