@@ -27,8 +27,10 @@ run: install ## Install, migrate, load the demo mall if empty, serve on :8000
 	@echo "  Back office:  http://localhost:$(PORT)/backoffice/   login: hq / demo-2026"
 	@echo "                (also s01_manager, s02_manager, marketing, service, analyst)"
 	@echo "  Member pages: http://localhost:$(PORT)/m/   (a phone-sized window works best)"
+	@echo "                sign in through the fake WeChat on :8011; SMS codes print below"
 	@echo "  Admin:        http://localhost:$(PORT)/admin/        Health: /healthz"
 	@echo ""
+	$(BIN)/python manage.py fake_wechat --port 8011 & trap 'kill $$!' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 test: install ## Install and run the whole suite (DATABASE_URL / REDIS_URL if set)

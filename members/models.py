@@ -148,3 +148,63 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.employee_no})"
+
+
+class WechatIdentity(models.Model):
+    """A WeChat user of our official account (openid), bound to a member once the phone is
+    verified. unionid links the same person across the brand's other WeChat apps."""
+
+    app_id = models.CharField(_("app ID"), max_length=32)
+    openid = models.CharField(_("openid"), max_length=64)
+    unionid = models.CharField(_("unionid"), max_length=64, blank=True, db_index=True)
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="wechat_identities",
+    )
+    nickname = models.CharField(_("WeChat nickname"), max_length=64, blank=True)
+    avatar_url = models.URLField(_("WeChat avatar"), max_length=500, blank=True)
+    profile_fetched_at = models.DateTimeField(_("profile fetched at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_login_at = models.DateTimeField(_("last login"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("WeChat identity")
+        verbose_name_plural = _("WeChat identities")
+        constraints = [
+            models.UniqueConstraint(fields=["app_id", "openid"], name="wechat_identity_unique"),
+        ]
+
+    def __str__(self):
+        return self.nickname or self.openid
+
+
+class SmsCode(models.Model):
+    """A one-time code sent by SMS; only its keyed hash is stored."""
+
+    class Purpose(models.TextChoices):
+        BIND = "bind", _("Bind phone")
+        CHANGE_PHONE = "change_phone", _("Change phone")
+
+    phone = models.CharField(_("phone"), max_length=11)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+        indexes = [
+            models.Index(fields=["phone", "purpose", "-created_at"]),
+            models.Index(fields=["ip", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

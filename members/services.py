@@ -1,12 +1,14 @@
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
 from members.cards import card_no_random
-from members.models import Member, Store
+from members.models import Member, Store, WechatIdentity
+from members.wechat import WeChatUser
 
 CARD_NO_ATTEMPTS = 5
 
@@ -46,3 +48,65 @@ def member_create(
             raise
         return member
     raise RuntimeError(f"no free card number after {CARD_NO_ATTEMPTS} attempts")
+
+
+def wechat_identity_login(*, user: WeChatUser) -> WechatIdentity:
+    """Record a WeChat sign-in: the identity of (app, openid), created on first sight.
+
+    A first sign-in whose unionid is already bound to a member (through another of the
+    mall's WeChat apps) is bound to that member too. Snapshot-mode users (WeChat's preview
+    of a page before the user has really authorised) never get an identity.
+    """
+    if user.is_snapshot:
+        raise ServiceError(
+            _("Please open the member page from WeChat and allow it to continue."),
+            code="wechat_snapshot_user",
+        )
+    now = timezone.now()
+    identity, created = WechatIdentity.objects.get_or_create(
+        app_id=settings.WECHAT_APP_ID,
+        openid=user.openid,
+        defaults={"unionid": user.unionid, "last_login_at": now},
+    )
+    update = {"last_login_at": now}
+    if user.unionid and identity.unionid != user.unionid:
+        update["unionid"] = user.unionid
+    if user.nickname or user.avatar_url:
+        update.update(nickname=user.nickname, avatar_url=user.avatar_url, profile_fetched_at=now)
+    if identity.member_id is None and user.unionid:
+        sibling = (
+            WechatIdentity.objects.filter(unionid=user.unionid, member__isnull=False)
+            .exclude(pk=identity.pk)
+            .first()
+        )
+        if sibling is not None:
+            update["member_id"] = sibling.member_id
+    for name, value in update.items():
+        setattr(identity, name, value)
+    identity.save(update_fields=list(update))
+    return identity
+
+
+@transaction.atomic
+def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = "") -> Member:
+    """Bind a verified phone to the WeChat identity: link the member who already has that phone
+    (imported from the tills), or register a new one. Locks the identity row."""
+    identity = WechatIdentity.objects.select_for_update().get(pk=identity.pk)
+    if identity.member_id is not None:
+        raise ServiceError(_("This WeChat account is already a member."), code="already_bound")
+    member = Member.objects.select_for_update().filter(phone=phone).first()
+    if member is not None:
+        if member.status != Member.Status.ACTIVE:
+            raise ServiceError(
+                _("This membership is not active. Please ask the service desk."), code="inactive"
+            )
+        if member.wechat_identities.filter(app_id=identity.app_id).exists():
+            raise ServiceError(
+                _("This phone is bound to another WeChat account. Please ask the service desk."),
+                code="phone_bound_elsewhere",
+            )
+    else:
+        member = member_create(phone=phone, channel=channel[:32])
+    identity.member = member
+    identity.save(update_fields=["member"])
+    return member

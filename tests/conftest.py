@@ -38,6 +38,29 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def fake_wechat(settings):
+    """The fake WeChat server on a free loopback port, with the settings pointing at it."""
+    from members.wechat_fake import FakeWeChatServer
+
+    server = FakeWeChatServer(app_id=settings.WECHAT_APP_ID, secret=settings.WECHAT_SECRET)
+    server.start_in_thread()
+    settings.WECHAT_API_BASE_URL = server.base_url
+    settings.WECHAT_OAUTH_BASE_URL = server.base_url + "connect/"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sms_outbox():
+    from members import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture
 def store_a(db):
     return StoreFactory(code="SA1", region__code="RA")
 

@@ -166,6 +166,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- WeChat (official account web authorization, JS-SDK, template messages) ---------------
+# Without WECHAT_APP_ID the project talks to its fake WeChat server (manage.py fake_wechat),
+# which `make run` starts on port 8011.
+WECHAT_APP_ID = env("WECHAT_APP_ID", default="wx_fake_app")
+WECHAT_SECRET = env("WECHAT_SECRET", default="fake-secret")
+WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="http://127.0.0.1:8011/")
+WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="http://127.0.0.1:8011/connect/")
+WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
+
+# --- SMS ---------------------------------------------------------------------------------
+SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleSmsBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_KEY = env("SMS_GATEWAY_KEY", default="")
+SMS_SIGN = env("SMS_SIGN", default="星河购物中心")
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=5.0)
+SMS_CODE_TTL_SECONDS = 300
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_RESEND_COOLDOWN_SECONDS = 60
+SMS_DAILY_LIMIT_PER_PHONE = 10
+SMS_DAILY_LIMIT_PER_IP = 30
+
 # --- The mall -------------------------------------------------------------------------------
 MALL_NAME = env("MALL_NAME", default="星河购物中心")
 

@@ -29,25 +29,27 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "mall.example.com",
     "DATABASE_URL": "postgres://mall:secret@db.internal:5432/mall",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "WECHAT_APP_ID": "wx1234567890abcdef",
+    "WECHAT_SECRET": "0123456789abcdef0123456789abcdef",
+}
+
+
+SETTINGS_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_ENV",
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "WECHAT_APP_ID",
+    "WECHAT_SECRET",
 }
 
 
 def run_python(code: str, env: dict, *args) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {
-            "DATABASE_URL",
-            "REDIS_URL",
-            "DJANGO_ENV",
-            "DJANGO_SETTINGS_MODULE",
-            "SECRET_KEY",
-            "ALLOWED_HOSTS",
-            "DEBUG",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",
-        }
-    }
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     return subprocess.run(
         [sys.executable, *(["-c", code] if code else []), *args],
         env={**clean, **env},
@@ -95,7 +97,10 @@ def test_production_reads_everything_from_the_environment():
     assert config["host"] == "db.internal"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "WECHAT_APP_ID", "WECHAT_SECRET"],
+)
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = run_python(

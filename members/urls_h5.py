@@ -1,0 +1,10 @@
+from django.urls import path
+
+from members import views_h5
+
+urlpatterns = [
+    path("wechat/login/", views_h5.wechat_login, name="wechat_login"),
+    path("wechat/callback/", views_h5.wechat_callback, name="wechat_callback"),
+    path("register/", views_h5.register, name="register"),
+    path("card/", views_h5.member_home, name="member_home"),
+]
