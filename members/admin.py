@@ -7,7 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
 from core.masking import mask_phone
-from members.models import Member, Region, StaffProfile, Store
+from members.models import Member, Region, StaffProfile, Store, WechatIdentity
 from members.scoping import scoped
 
 
@@ -97,3 +97,12 @@ class StaffUserAdmin(UserAdmin):
     def staff_name(self, obj):
         profile = getattr(obj, "staff_profile", None)
         return profile.name if profile else ""
+
+
+@admin.register(WechatIdentity)
+class WechatIdentityAdmin(admin.ModelAdmin):
+    list_display = ["openid", "nickname", "member", "created_at", "last_login_at"]
+    search_fields = ["=openid", "=unionid", "=member__card_no"]
+    list_select_related = ["member"]
+    raw_id_fields = ["member"]
+    readonly_fields = ["app_id", "openid", "unionid", "created_at", "last_login_at"]

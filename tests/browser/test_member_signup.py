@@ -1,0 +1,34 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from members.models import Member
+from tests.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_first_visit_wechat_sign_in_phone_binding_and_the_card(
+    live_server, phone_page, fake_wechat, sms_outbox
+):
+    page = phone_page
+    page.goto(f"{live_server.url}/m/card/")
+    # The fake's stand-in for WeChat's authorization: pick the WeChat user.
+    expect(page.get_by_text("模拟微信授权")).to_be_visible()
+    page.get_by_role("link", name="李娜").click()
+
+    expect(page).to_have_url(re.compile(r"/m/register/"))
+    expect(page.get_by_role("heading", name="注册会员")).to_be_visible()
+    page.get_by_label("手机号码").fill("13800138000")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.get_by_text("验证码已发送至 13800138000")).to_be_visible()
+    code = re.search(r"\d{6}", sms_outbox[-1]["text"]).group()
+    page.get_by_label("验证码").fill(code)
+    page.get_by_role("button", name="验证并注册").click()
+
+    expect(page).to_have_url(f"{live_server.url}/m/card/")
+    member = Member.objects.get(phone="13800138000")
+    expect(page.locator("[data-card-no]")).to_have_text(member.card_no_display)
+    expect(page.get_by_text("注册成功")).to_be_visible()
+    screenshot(page, "h5_member_card_after_signup")
