@@ -208,3 +208,25 @@ class SmsCode(models.Model):
 
     def __str__(self):
         return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MemberCardCode(models.Model):
+    """The dynamic code behind the member QR and barcode shown at the till.
+
+    18 random digits that stand for the member for 90 seconds, so a screenshot soon goes stale;
+    the page fetches a new one every minute.
+    """
+
+    code = models.CharField(_("code"), max_length=18, unique=True)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="card_codes"
+    )
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("member card code")
+        verbose_name_plural = _("member card codes")
+
+    def __str__(self):
+        return f"{self.code[:4]}… {self.member_id}"

@@ -7,4 +7,5 @@ urlpatterns = [
     path("wechat/callback/", views_h5.wechat_callback, name="wechat_callback"),
     path("register/", views_h5.register, name="register"),
     path("card/", views_h5.member_home, name="member_home"),
+    path("card/code/", views_h5.member_card_code, name="member_card_code"),
 ]

@@ -3,13 +3,16 @@ import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.exceptions import ServiceError
 from members import wechat
+from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
 from members.forms import PhoneBindForm
 from members.models import SmsCode
 from members.otp import SmsCodeError, sms_code_send, sms_code_verify
@@ -63,11 +66,6 @@ def wechat_callback(request):
         return _sign_in_problem(request, exc.message, status=403)
     member_session_login(request, identity)
     return redirect(pending["next"])
-
-
-@member_required
-def member_home(request):
-    return render(request, "h5/members/home.html", {"member": request.member, "tab": "card"})
 
 
 CHANNEL_SESSION_KEY = "registration_channel"
@@ -126,3 +124,30 @@ def register(request):
 
 def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
+
+
+def _card_code_payload(member) -> dict:
+    card_code = card_code_issue(member=member)
+    return {
+        "code": card_code.code,
+        "qr_svg": qr_svg(card_code.code),
+        "barcode_svg": barcode_svg(card_code.code),
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+
+
+@member_required
+def member_home(request):
+    return render(
+        request,
+        "h5/members/home.html",
+        {"member": request.member, "card_code": _card_code_payload(request.member), "tab": "card"},
+    )
+
+
+@never_cache
+@require_GET
+@member_required
+def member_card_code(request):
+    """A fresh till code for the signed-in member; the card page calls it every minute."""
+    return JsonResponse(_card_code_payload(request.member))

@@ -31,4 +31,9 @@ def test_first_visit_wechat_sign_in_phone_binding_and_the_card(
     member = Member.objects.get(phone="13800138000")
     expect(page.locator("[data-card-no]")).to_have_text(member.card_no_display)
     expect(page.get_by_text("注册成功")).to_be_visible()
+    expect(page.locator("#till-code .h5-till__qr svg")).to_be_visible()
+    code = page.locator("[data-part=code]").get_attribute("data-code")
+    from members.card_codes import card_code_resolve
+
+    assert card_code_resolve(code=code) == member
     screenshot(page, "h5_member_card_after_signup")
