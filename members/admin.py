@@ -7,7 +7,15 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
 from core.masking import mask_phone
-from members.models import Member, Region, StaffProfile, Store, WechatIdentity
+from members.models import (
+    CardPageSettings,
+    Member,
+    MenuButton,
+    Region,
+    StaffProfile,
+    Store,
+    WechatIdentity,
+)
 from members.scoping import scoped
 
 
@@ -106,3 +114,20 @@ class WechatIdentityAdmin(admin.ModelAdmin):
     list_select_related = ["member"]
     raw_id_fields = ["member"]
     readonly_fields = ["app_id", "openid", "unionid", "created_at", "last_login_at"]
+
+
+@admin.register(MenuButton)
+class MenuButtonAdmin(admin.ModelAdmin):
+    list_display = ["label", "icon", "url", "order", "visible"]
+    list_editable = ["order", "visible"]
+
+
+@admin.register(CardPageSettings)
+class CardPageSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "layout"]
+
+    def has_add_permission(self, request):
+        return not CardPageSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

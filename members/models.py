@@ -230,3 +230,51 @@ class MemberCardCode(models.Model):
 
     def __str__(self):
         return f"{self.code[:4]}… {self.member_id}"
+
+
+class CardPageSettings(models.Model):
+    """How the member card page looks (one row, edited in the admin)."""
+
+    class Layout(models.TextChoices):
+        FULL = "full", _("Full (完整版)")
+        SIMPLE = "simple", _("Simple (简化版)")
+
+    layout = models.CharField(
+        _("layout"), max_length=8, choices=Layout.choices, default=Layout.FULL
+    )
+
+    class Meta:
+        verbose_name = _("card page settings")
+        verbose_name_plural = _("card page settings")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> "CardPageSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class MenuButton(models.Model):
+    """A button of the card page's function menu (功能菜单), edited by staff."""
+
+    label = models.CharField(_("label"), max_length=16)
+    icon = models.CharField(_("icon"), max_length=8, help_text=_("An emoji or symbol, e.g. 🎁"))
+    url = models.CharField(
+        _("link"),
+        max_length=200,
+        validators=[
+            RegexValidator(r"^(/[^/\\]|https://)", _("Use a path on this site or an https link."))
+        ],
+        help_text=_("A member page such as /m/stores/S01/floors/"),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    visible = models.BooleanField(_("visible"), default=True)
+
+    class Meta:
+        verbose_name = _("menu button")
+        verbose_name_plural = _("menu buttons")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.label

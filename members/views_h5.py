@@ -14,7 +14,7 @@ from core.exceptions import ServiceError
 from members import wechat
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
 from members.forms import PhoneBindForm
-from members.models import SmsCode
+from members.models import CardPageSettings, MenuButton, SmsCode
 from members.otp import SmsCodeError, sms_code_send, sms_code_verify
 from members.services import member_bind_phone, wechat_identity_login
 from members.session import current_identity, member_required, member_session_login, safe_next
@@ -136,12 +136,28 @@ def _card_code_payload(member) -> dict:
     }
 
 
+USERINFO_TRIED_KEY = "wechat_userinfo_tried"
+
+
 @member_required
 def member_home(request):
+    identity = current_identity(request)
+    if identity.profile_fetched_at is None and not request.session.get(USERINFO_TRIED_KEY):
+        # Avatar and nickname need the snsapi_userinfo round trip; asked once per session.
+        request.session[USERINFO_TRIED_KEY] = True
+        query = urlencode({"scope": "userinfo", "next": request.get_full_path()})
+        return redirect(f"{reverse('h5:wechat_login')}?{query}")
     return render(
         request,
         "h5/members/home.html",
-        {"member": request.member, "card_code": _card_code_payload(request.member), "tab": "card"},
+        {
+            "member": request.member,
+            "identity": identity,
+            "layout": CardPageSettings.current().layout,
+            "menu": MenuButton.objects.filter(visible=True),
+            "card_code": _card_code_payload(request.member),
+            "tab": "card",
+        },
     )
 
 

@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -153,7 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._page("参数错误 (10003)")
             return
-        openid = q.get("openid")
+        # Inside WeChat the user is known; here the browser remembers whom it picked.
+        cookies = SimpleCookie(self.headers.get("Cookie", ""))
+        remembered = cookies["fake_wechat_openid"].value if "fake_wechat_openid" in cookies else ""
+        openid = q.get("openid") or remembered
         if openid in self.state.users:
             code = self.state.code_issue(openid=openid, scope=q["scope"])
             params = {"code": code}
@@ -163,6 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
             separator = "&" if "?" in target else "?"
             self.send_response(302)
             self.send_header("Location", f"{target}{separator}{urlencode(params)}")
+            self.send_header("Set-Cookie", f"fake_wechat_openid={openid}; Path=/; HttpOnly")
             self.end_headers()
             return
         # The fake's stand-in for WeChat's own consent screen: pick who is "in WeChat".

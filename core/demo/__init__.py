@@ -26,7 +26,7 @@ from core.roles import Role
 from loyalty.models import Category, Division, Receipt, Sku
 from mall.models import Brand, Floor, Shop
 from members.cards import card_no_random
-from members.models import Member, Region, StaffProfile, Store
+from members.models import CardPageSettings, Member, MenuButton, Region, StaffProfile, Store
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed for the demo; seed_demo refuses production
 
@@ -127,6 +127,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         stores = _stores()
         items = _catalog(stores)
         result = DemoResult(staff=_staff(stores))
+        _card_page(stores)
         people = _members(rng, count=members, months=months, stores=stores, as_of=as_of)
         result.members = len(people)
         result.receipts, result.lines = _receipts(
@@ -280,6 +281,19 @@ def _staff(stores: list[Store]) -> list[tuple[str, str, str]]:
         )
         created.append((username, DEMO_PASSWORD, str(role.label)))
     return created
+
+
+def _card_page(stores: list[Store]) -> None:
+    MenuButton.objects.all().delete()
+    MenuButton.objects.bulk_create(
+        [
+            MenuButton(
+                label="楼层导视", icon="🧭", url=f"/m/stores/{stores[0].code}/floors/", order=1
+            ),
+            MenuButton(label="门店", icon="🏬", url="/m/", order=2),
+        ]
+    )
+    CardPageSettings.current()
 
 
 # --- Members ---------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_in_as(client, member, openid="o_a"):
-    identity = WechatIdentity.objects.create(app_id="wx_fake_app", openid=openid, member=member)
+    identity = WechatIdentity.objects.create(
+        app_id="wx_fake_app", openid=openid, member=member, profile_fetched_at=timezone.now()
+    )
     session = client.session
     session[SESSION_KEY] = identity.pk
     session.save()

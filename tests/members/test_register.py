@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from members.card_codes import card_code_resolve
 from members.models import Member, WechatIdentity
 from tests.factories import MemberFactory
 from tests.members.test_wechat_login import authorize, start
@@ -38,8 +39,8 @@ def test_a_new_phone_registers_a_member_with_the_channel(signed_in, sms_outbox):
     member = Member.objects.get(phone="13800001234")
     assert member.channel == "poster_2f"
     assert WechatIdentity.objects.get(openid="o_fake_li_na").member == member
-    home = signed_in.get("/m/card/")
-    assert home.status_code == 200 and member.card_no_display in home.content.decode()
+    code = signed_in.get("/m/card/code/").json()["code"]
+    assert card_code_resolve(code=code) == member
 
 
 def test_an_offline_member_is_linked_not_duplicated(signed_in, sms_outbox):

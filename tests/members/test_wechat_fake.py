@@ -119,3 +119,14 @@ def test_template_messages_reach_followers_only(fake):
     assert [(m["touser"], m["data"]["first"]["value"]) for m in messages] == [
         ("o_fake_li_na", "积分到账")
     ]
+
+
+def test_the_fake_remembers_the_picked_user_like_wechat_knows_its_user(fake):
+    session = requests.Session()
+    url = oauth(fake).authorize_url.replace("#wechat_redirect", "")
+    first = session.get(url + "&openid=o_fake_zhang_san", allow_redirects=False, timeout=5)
+    assert first.status_code == 302
+    again = session.get(url, allow_redirects=False, timeout=5)
+    assert again.status_code == 302
+    code = parse_qs(urlsplit(again.headers["Location"]).query)["code"][0]
+    assert oauth(fake).fetch_access_token(code)["openid"] == "o_fake_zhang_san"

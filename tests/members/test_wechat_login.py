@@ -111,4 +111,4 @@ def test_a_unionid_known_from_another_app_binds_the_same_member(client, fake_wec
     )
     client.get("/m/wechat/callback/", authorize(fake_wechat, start(client)))
     assert WechatIdentity.objects.get(openid="o_fake_li_na").member == member
-    assert client.get("/m/card/").status_code == 200
+    assert client.get("/m/card/code/").status_code == 200

@@ -1,0 +1,43 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from members.models import CardPageSettings, MenuButton, WechatIdentity
+from tests.factories import MemberFactory
+from tests.members.test_card_codes import signed_in_as
+from tests.members.test_wechat_login import authorize, start
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_menu_shows_visible_buttons_in_order_and_the_layout(client):
+    MenuButton.objects.create(label="积分商城", icon="🎁", url="/m/points/", order=2)
+    MenuButton.objects.create(label="楼层导视", icon="🧭", url="/m/", order=1)
+    MenuButton.objects.create(label="隐藏", icon="x", url="/m/x/", order=0, visible=False)
+    CardPageSettings.objects.update_or_create(pk=1, defaults={"layout": "simple"})
+    member = MemberFactory()
+    signed_in_as(client, member)
+    WechatIdentity.objects.filter(member=member).update(
+        nickname="小李", avatar_url="https://x/a.png"
+    )
+    WechatIdentity.objects.filter(member=member).update(profile_fetched_at="2026-11-01T00:00Z")
+    html = client.get("/m/card/").content.decode()
+    assert html.index("楼层导视") < html.index("积分商城") and "隐藏" not in html
+    assert "h5-home_simple" in html and "小李" in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.com/x", "http://plain.example/"])
+def test_menu_links_must_be_site_paths_or_https(url):
+    with pytest.raises(ValidationError):
+        MenuButton(label="x", icon="x", url=url).full_clean()
+
+
+def test_the_card_page_fetches_avatar_and_nickname_once(client, fake_wechat):
+    member = MemberFactory()
+    client.get("/m/wechat/callback/", authorize(fake_wechat, start(client)))
+    WechatIdentity.objects.filter(openid="o_fake_li_na").update(member=member)
+    first = client.get("/m/card/")
+    assert first.status_code == 302 and "scope=userinfo" in first["Location"]
+    url = client.get(first["Location"])["Location"]
+    client.get("/m/wechat/callback/", authorize(fake_wechat, url))
+    page = client.get("/m/card/")
+    assert page.status_code == 200 and "李娜" in page.content.decode()
