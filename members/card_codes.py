@@ -47,13 +47,13 @@ def card_code_resolve(*, code: str) -> Member | None:
 
 
 def qr_svg(code: str) -> str:
-    return segno.make(code, error="m").svg_inline(scale=6, border=2)
+    return segno.make(code, error="m").svg_inline(scale=6, border=2, omitsize=True)
 
 
 def barcode_svg(code: str) -> str:
     out = io.BytesIO()
     barcode.get("code128", code, writer=SVGWriter()).write(
-        out, options={"write_text": False, "module_height": 14.0, "quiet_zone": 2.0}
+        out, options={"write_text": False, "module_width": 0.42, "module_height": 16.0, "quiet_zone": 1.0}
     )
     svg = out.getvalue().decode()
     return svg[svg.index("<svg") :]
