@@ -53,7 +53,13 @@ def qr_svg(code: str) -> str:
 def barcode_svg(code: str) -> str:
     out = io.BytesIO()
     barcode.get("code128", code, writer=SVGWriter()).write(
-        out, options={"write_text": False, "module_width": 0.42, "module_height": 16.0, "quiet_zone": 1.0}
+        out,
+        options={
+            "write_text": False,
+            "module_width": 0.42,
+            "module_height": 16.0,
+            "quiet_zone": 1.0,
+        },
     )
     svg = out.getvalue().decode()
     return svg[svg.index("<svg") :]
