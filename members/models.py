@@ -6,6 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
+link_validator = RegexValidator(
+    r"^(/[^/\\]|https://)", _("Use a path on this site or an https link.")
+)
 code_validator = RegexValidator(r"^[A-Z0-9]{1,16}$", _("Use capital letters and digits only."))
 
 
@@ -263,9 +266,7 @@ class MenuButton(models.Model):
     url = models.CharField(
         _("link"),
         max_length=200,
-        validators=[
-            RegexValidator(r"^(/[^/\\]|https://)", _("Use a path on this site or an https link."))
-        ],
+        validators=[link_validator],
         help_text=_("A member page such as /m/stores/S01/floors/"),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -278,3 +279,50 @@ class MenuButton(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class Message(models.Model):
+    """A message in a member's inbox (系统消息); pushed to WeChat too when they follow us."""
+
+    class Kind(models.TextChoices):
+        SYSTEM = "system", _("System")
+        REDEMPTION = "redemption", _("Redemption")
+        LOTTERY = "lottery", _("Lottery")
+        CAMPAIGN = "campaign", _("Campaign")
+        TIER = "tier", _("Tier")
+        FEEDBACK = "feedback", _("Feedback")
+
+    class Push(models.TextChoices):
+        NONE = "none", _("Not pushed")
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        NOT_FOLLOWING = "not_following", _("Not following")
+        FAILED = "failed", _("Failed")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=64)
+    body = models.TextField(_("content"), max_length=2000)
+    link = models.CharField(_("link"), max_length=200, blank=True, validators=[link_validator])
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    push_status = models.CharField(
+        _("WeChat push"), max_length=16, choices=Push.choices, default=Push.NONE
+    )
+    push_error = models.CharField(_("push error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "-created_at"]),
+            models.Index(
+                fields=["member"], condition=Q(read_at__isnull=True), name="message_unread_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title

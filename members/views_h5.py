@@ -3,7 +3,8 @@ import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +15,8 @@ from core.exceptions import ServiceError
 from members import wechat
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
 from members.forms import PhoneBindForm
-from members.models import CardPageSettings, MenuButton, SmsCode
+from members.messaging import message_read, unread_count
+from members.models import CardPageSettings, MenuButton, Message, SmsCode
 from members.otp import SmsCodeError, sms_code_send, sms_code_verify
 from members.services import member_bind_phone, wechat_identity_login
 from members.session import current_identity, member_required, member_session_login, safe_next
@@ -155,6 +157,7 @@ def member_home(request):
             "identity": identity,
             "layout": CardPageSettings.current().layout,
             "menu": MenuButton.objects.filter(visible=True),
+            "unread": unread_count(member=request.member),
             "card_code": _card_code_payload(request.member),
             "tab": "card",
         },
@@ -167,3 +170,26 @@ def member_home(request):
 def member_card_code(request):
     """A fresh till code for the signed-in member; the card page calls it every minute."""
     return JsonResponse(_card_code_payload(request.member))
+
+
+@member_required
+def message_list(request):
+    kind = request.GET.get("kind", "")
+    messages_qs = Message.objects.filter(member=request.member)
+    if kind in Message.Kind.values:
+        messages_qs = messages_qs.filter(kind=kind)
+    page = Paginator(messages_qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "h5/members/message_list.html",
+        {"page": page, "kind": kind, "kinds": Message.Kind.choices, "tab": "card"},
+    )
+
+
+@member_required
+def message_detail(request, message_id: int):
+    try:
+        message = message_read(member=request.member, message_id=message_id)
+    except Message.DoesNotExist:
+        raise Http404 from None
+    return render(request, "h5/members/message_detail.html", {"message": message, "tab": "card"})

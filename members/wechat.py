@@ -6,7 +6,8 @@ from functools import partial
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from wechatpy.exceptions import WeChatOAuthException
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 from wechatpy.oauth import WeChatOAuth
 
 from core.exceptions import ServiceError
@@ -77,3 +78,38 @@ def oauth_exchange(*, code: str, scope: str) -> WeChatUser:
         avatar_url=profile.get("headimgurl", ""),
         is_snapshot=bool(token.get("is_snapshotuser")),
     )
+
+
+class _OfficialAccountClient(WeChatClient):
+    """wechatpy's client with its token URL (hard-coded upstream) taken from settings."""
+
+    def fetch_access_token(self):
+        return self._fetch_access_token(
+            url=settings.WECHAT_API_BASE_URL + "cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+
+def official_account_client() -> WeChatClient:
+    client = _OfficialAccountClient(
+        settings.WECHAT_APP_ID, settings.WECHAT_SECRET, timeout=settings.WECHAT_TIMEOUT
+    )
+    client.API_BASE_URL = settings.WECHAT_API_BASE_URL + "cgi-bin/"
+    return client
+
+
+NOT_FOLLOWING = 43004
+
+
+def template_message_send(*, openid: str, title: str, body: str, url: str = "") -> None:
+    """Push a notice through the official account's template message; WeChatError on failure
+    (errcode 43004: the user does not follow the account)."""
+    data = {"first": {"value": title}, "keyword1": {"value": body[:200]}}
+    try:
+        official_account_client().message.send_template(
+            openid, settings.WECHAT_NOTICE_TEMPLATE_ID, data, url=url or None
+        )
+    except WeChatClientException as exc:
+        raise WeChatError(errcode=exc.errcode) from exc
+    except OSError as exc:
+        raise WeChatError() from exc

@@ -174,6 +174,7 @@ WECHAT_SECRET = env("WECHAT_SECRET", default="fake-secret")
 WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="http://127.0.0.1:8011/")
 WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="http://127.0.0.1:8011/connect/")
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
+WECHAT_NOTICE_TEMPLATE_ID = env("WECHAT_NOTICE_TEMPLATE_ID", default="fake_notice_template")
 
 # --- SMS ---------------------------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleSmsBackend")

@@ -1,0 +1,99 @@
+"""Member messages: one service writes inbox rows in bulk and queues the WeChat pushes."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from members import wechat
+from members.models import Member, Message, WechatIdentity, link_validator
+
+BATCH = 1000
+
+
+def messages_send(*, members: QuerySet, kind: str, title: str, body: str, link: str = "") -> int:
+    """Write one inbox message per active member of `members`; members who have a WeChat
+    identity get a template-message push after commit. Returns the number of messages."""
+    from members.tasks import messages_push
+
+    if link:
+        link_validator(link)
+    ids = list(
+        members.filter(status=Member.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
+    )
+    followers = set(
+        WechatIdentity.objects.filter(app_id=settings.WECHAT_APP_ID, member_id__in=ids).values_list(
+            "member_id", flat=True
+        )
+    )
+    now = timezone.now()
+    created = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), BATCH):
+            rows = Message.objects.bulk_create(
+                Message(
+                    member_id=member_id,
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    link=link,
+                    created_at=now,
+                    push_status=Message.Push.PENDING
+                    if member_id in followers
+                    else Message.Push.NONE,
+                )
+                for member_id in ids[start : start + BATCH]
+            )
+            created += len(rows)
+            pending = [m.pk for m in rows if m.push_status == Message.Push.PENDING]
+            if pending:
+                transaction.on_commit(lambda p=pending: messages_push.delay(p))
+    return created
+
+
+def message_push(*, message_id: int) -> Message:
+    """Push one pending message to the member's WeChat and record how it went (idempotent)."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        if message.push_status != Message.Push.PENDING:
+            return message  # pushed already, or a redelivered task
+        identity = (
+            WechatIdentity.objects.filter(
+                app_id=settings.WECHAT_APP_ID, member_id=message.member_id
+            )
+            .order_by("-last_login_at")
+            .first()
+        )
+        if identity is None:
+            message.push_status = Message.Push.NONE
+        else:
+            try:
+                wechat.template_message_send(
+                    openid=identity.openid,
+                    title=message.title,
+                    body=message.body,
+                    url=message.link if message.link.startswith("https://") else "",
+                )
+                message.push_status = Message.Push.SENT
+            except wechat.WeChatError as exc:
+                message.push_status = (
+                    Message.Push.NOT_FOLLOWING
+                    if exc.errcode == wechat.NOT_FOLLOWING
+                    else Message.Push.FAILED
+                )
+                message.push_error = f"errcode {exc.errcode}" if exc.errcode else "unreachable"
+        message.save(update_fields=["push_status", "push_error"])
+    return message
+
+
+def message_read(*, member: Member, message_id: int) -> Message:
+    """The member's own message, marked read; Message.DoesNotExist for anyone else's."""
+    message = Message.objects.get(pk=message_id, member=member)
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+    return message
+
+
+def unread_count(*, member: Member) -> int:
+    return Message.objects.filter(member=member, read_at__isnull=True).count()

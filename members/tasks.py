@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from members.messaging import message_push
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def messages_push(message_ids: list[int]) -> int:
+    """Push a batch of inbox messages to WeChat; each push is idempotent."""
+    for message_id in message_ids:
+        message_push(message_id=message_id)
+    return len(message_ids)
