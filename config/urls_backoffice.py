@@ -6,4 +6,5 @@ app_name = "backoffice"
 
 urlpatterns = [
     path("", include("analytics.urls_backoffice")),
+    path("members/", include("members.urls_backoffice")),
 ]

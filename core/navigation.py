@@ -17,6 +17,7 @@ class NavItem:
 
 BACKOFFICE_NAV = [
     NavItem(_("Dashboard"), "backoffice:home", "▦"),
+    NavItem(_("Push a message"), "backoffice:message_push", "✉", perm="members.add_message"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_category",
         "loyalty.view_sku",
         "coupons.*",
+        "members.add_message",
     ],
     Role.CUSTOMER_SERVICE: [
         "members.view_member",

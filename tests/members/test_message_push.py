@@ -1,0 +1,61 @@
+import pytest
+
+from core.models import AuditLog
+from core.roles import Role
+from members.models import Message, StaffProfile
+from tests.factories import MemberFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, **data):
+    form = {
+        "kind": "campaign",
+        "title": "周末特惠",
+        "body": "满 300 减 50",
+        "link": "",
+        "audience": "cards",
+        "cards": "",
+    } | data
+    return client.post("/backoffice/members/messages/push/", form)
+
+
+def test_marketing_pushes_to_listed_cards_and_it_is_audited(client):
+    a, b, c = MemberFactory(), MemberFactory(), MemberFactory()
+    client.force_login(StaffFactory(user__role=Role.MARKETING).user)
+    response = post(client, cards=f"{a.card_no}\n {b.card_no_display} \n")
+    assert response.status_code == 302
+    assert set(Message.objects.values_list("member_id", flat=True)) == {a.pk, b.pk}
+    log = AuditLog.objects.get(action="members.message.pushed")
+    assert log.data["count"] == 2 and c.pk not in Message.objects.values_list(
+        "member_id", flat=True
+    )
+
+
+def test_all_means_all_within_the_staff_scope(client, store_a, store_b):
+    mine = MemberFactory.create_batch(2, home_store=store_a)
+    MemberFactory(home_store=store_b)
+    staff = StaffFactory(user__role=Role.MARKETING, scope=StaffProfile.Scope.STORE, store=store_a)
+    client.force_login(staff.user)
+    post(client, audience="all")
+    assert set(Message.objects.values_list("member_id", flat=True)) == {m.pk for m in mine}
+
+
+def test_bad_input_is_a_form_error_and_sends_nothing(client):
+    client.force_login(StaffFactory(user__role=Role.MARKETING).user)
+    for data in [
+        {"cards": ""},
+        {"cards": "123456789012"},
+        {"title": ""},
+        {"cards": MemberFactory().card_no, "link": "javascript:alert(1)"},
+    ]:
+        response = post(client, **data)
+        assert response.status_code == 200 and response.context["form"].errors
+    assert not Message.objects.exists()
+
+
+def test_roles_without_the_permission_are_refused(client):
+    client.force_login(StaffFactory(user__role=Role.STORE_MANAGER).user)
+    assert client.get("/backoffice/members/messages/push/").status_code == 403
+    client.force_login(StaffFactory(user__role=Role.MARKETING).user)
+    assert client.get("/backoffice/members/messages/push/").status_code == 200
