@@ -8,6 +8,7 @@ urlpatterns = [
     path("register/", views_h5.register, name="register"),
     path("card/", views_h5.member_home, name="member_home"),
     path("card/code/", views_h5.member_card_code, name="member_card_code"),
+    path("me/data.json", views_h5.member_data_download, name="member_data_download"),
     path("messages/", views_h5.message_list, name="message_list"),
     path("messages/<int:message_id>/", views_h5.message_detail, name="message_detail"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.exceptions import ServiceError
 from members import wechat
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
+from members.data_rights import member_data_export
 from members.forms import PhoneBindForm
 from members.messaging import message_read, unread_count
 from members.models import CardPageSettings, MenuButton, Message, SmsCode
@@ -193,3 +194,15 @@ def message_detail(request, message_id: int):
     except Message.DoesNotExist:
         raise Http404 from None
     return render(request, "h5/members/message_detail.html", {"message": message, "tab": "card"})
+
+
+@never_cache
+@member_required
+def member_data_download(request):
+    """个人数据: the member's own data as a JSON download."""
+    response = JsonResponse(
+        member_data_export(member=request.member), json_dumps_params={"ensure_ascii": False}
+    )
+    filename = f"member-{request.member.card_no}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
