@@ -1,9 +1,11 @@
 import factory
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from members.cards import card_no_random
-from members.models import Member, Region, StaffProfile, Store
+from members.models import Member, Region, StaffProfile, Store, WechatIdentity
+from members.session import SESSION_KEY
 
 TEST_PASSWORD = "correct horse 2026"
 
@@ -66,3 +68,17 @@ class StaffFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"员工{n}")
     employee_no = factory.Sequence(lambda n: f"E{n:05d}")
     scope = StaffProfile.Scope.ALL
+
+
+def signed_in_as(client, member, openid="o_a"):
+    """Put `member` (through a WeChat identity) into the test client's session."""
+    identity = WechatIdentity.objects.create(
+        app_id=settings.WECHAT_APP_ID,
+        openid=openid,
+        member=member,
+        profile_fetched_at=timezone.now(),
+    )
+    session = client.session
+    session[SESSION_KEY] = identity.pk
+    session.save()
+    return client

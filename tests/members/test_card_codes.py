@@ -4,21 +4,10 @@ import pytest
 from django.utils import timezone
 
 from members.card_codes import card_code_issue, card_code_resolve
-from members.models import Member, WechatIdentity
-from members.session import SESSION_KEY
-from tests.factories import MemberFactory
+from members.models import Member
+from tests.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in_as(client, member, openid="o_a"):
-    identity = WechatIdentity.objects.create(
-        app_id="wx_fake_app", openid=openid, member=member, profile_fetched_at=timezone.now()
-    )
-    session = client.session
-    session[SESSION_KEY] = identity.pk
-    session.save()
-    return client
 
 
 def test_a_code_stands_for_its_member_for_ninety_seconds(time_machine):

@@ -2,8 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from members.models import CardPageSettings, MenuButton, WechatIdentity
-from tests.factories import MemberFactory
-from tests.members.test_card_codes import signed_in_as
+from tests.factories import MemberFactory, signed_in_as
 from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db

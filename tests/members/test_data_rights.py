@@ -6,8 +6,7 @@ from django.utils import timezone
 from loyalty.models import Receipt, ReceiptLine
 from members.messaging import messages_send
 from members.models import Member
-from tests.factories import MemberFactory
-from tests.members.test_card_codes import signed_in_as
+from tests.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 
