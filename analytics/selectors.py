@@ -1,22 +1,19 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core.dates import local_day_start
 from loyalty.models import Receipt
 from members.models import Member
 from members.scoping import scoped
 
 
-def _local_day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def dashboard_figures(*, user, today: date | None = None) -> dict:
     """Headline counts of the back-office home, within `user`'s data scope."""
     today = today or timezone.localdate()
-    start = _local_day_start(today)
+    start = local_day_start(today)
     members = scoped(Member.objects.all(), user=user, store_field="home_store")
     receipts = scoped(Receipt.objects.all(), user=user, store_field="store")
     member_counts = members.aggregate(
@@ -45,7 +42,7 @@ def daily_sales(*, user, days: int = 30, today: date | None = None) -> list[dict
     first = today - timedelta(days=days - 1)
     receipts = scoped(Receipt.objects.all(), user=user, store_field="store")
     rows = (
-        receipts.filter(kind=Receipt.Kind.SALE, occurred_at__gte=_local_day_start(first))
+        receipts.filter(kind=Receipt.Kind.SALE, occurred_at__gte=local_day_start(first))
         .annotate(day=TruncDate("occurred_at"))
         .values("day")
         .annotate(

@@ -4,13 +4,14 @@
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import local_day_start
 from core.exceptions import ServiceError
 from members.models import SmsCode
 from members.sms import sms_send
@@ -30,10 +31,6 @@ def _hash(*, phone: str, purpose: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _day_start(now: datetime) -> datetime:
-    return timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
-
-
 @transaction.atomic
 def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> SmsCode:
     """Send a fresh code to `phone`, replacing earlier ones; throttled per phone and per IP.
@@ -44,7 +41,9 @@ def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> SmsCode:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms:{phone}"])
     now = timezone.now()
-    recent = SmsCode.objects.filter(phone=phone, created_at__gte=_day_start(now))
+    recent = SmsCode.objects.filter(
+        phone=phone, created_at__gte=local_day_start(timezone.localdate(now))
+    )
     last = recent.order_by("-created_at").first()
     cooldown = settings.SMS_RESEND_COOLDOWN_SECONDS
     if last and (now - last.created_at).total_seconds() < cooldown:
@@ -55,7 +54,9 @@ def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> SmsCode:
         )
     if recent.count() >= settings.SMS_DAILY_LIMIT_PER_PHONE or (
         ip
-        and SmsCode.objects.filter(ip=ip, created_at__gte=_day_start(now)).count()
+        and SmsCode.objects.filter(
+            ip=ip, created_at__gte=local_day_start(timezone.localdate(now))
+        ).count()
         >= settings.SMS_DAILY_LIMIT_PER_IP
     ):
         raise SmsThrottled(_("Too many codes were requested today. Please try again tomorrow."))
