@@ -1,0 +1,151 @@
+"""POS API views (/api/pos/v1/…): authenticate, parse, call one service, answer JSON."""
+
+from functools import wraps
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.masking import mask_name
+from loyalty.ledger import points_balance
+from loyalty.models import PointsAccount, Tier
+from loyalty.pos import (
+    MAX_BODY,
+    BodyError,
+    PosAuthError,
+    ReceiptBody,
+    parse_json,
+    pos_authenticate,
+    validated,
+)
+from loyalty.receipts import (
+    LineIn,
+    ReceiptConflict,
+    ReceiptIn,
+    ReceiptInvalid,
+    receipt_record,
+    receipt_replay,
+)
+from members.card_codes import card_code_resolve
+from members.models import Member, Store
+
+
+def _error(status: int, error: str, fields: dict | None = None) -> JsonResponse:
+    body = {"error": error}
+    if fields:
+        body["fields"] = fields
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def pos_api(view):
+    """Signed requests only (401/403 with a JSON reason); the terminal is request.terminal."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+            return _error(413, "body too large")
+        try:
+            request.terminal = pos_authenticate(request)
+        except PosAuthError as exc:
+            return _error(exc.status, exc.reason)
+        try:
+            return view(request, *args, **kwargs)
+        except BodyError as exc:
+            return _error(400, exc.error, exc.fields)
+
+    return wrapper
+
+
+def _member(ref) -> Member | None:
+    """The active member a receipt's member reference names; BodyError if none."""
+    if ref is None:
+        return None
+    if ref.qr_token:
+        member = card_code_resolve(code=ref.qr_token)
+        field, reason = "member.qr_token", "unknown or expired member code"
+    elif ref.card_no:
+        member = Member.objects.filter(card_no=ref.card_no, status=Member.Status.ACTIVE).first()
+        field, reason = "member.card_no", "no active member with this card number"
+    else:
+        member = Member.objects.filter(phone=ref.phone, status=Member.Status.ACTIVE).first()
+        field, reason = "member.phone", "no active member with this phone"
+    if member is None:
+        raise BodyError("unknown member", {field: reason})
+    return member
+
+
+@require_POST
+@pos_api
+def receipts(request):
+    if request.content_type != "application/json":
+        raise BodyError("Content-Type must be application/json")
+    body = validated(ReceiptBody, parse_json(request.body))
+    store = Store.objects.filter(code=body.store).first()
+    if store is None:
+        raise BodyError("unknown store", {"store": "no store with this code"})
+    if store.pk != request.terminal.store_id:
+        return _error(403, "terminal_not_for_this_store")
+    payload_hash = body.payload_hash()
+    try:
+        replay = receipt_replay(
+            store=store, pos_no=body.pos_no, receipt_no=body.receipt_no, payload_hash=payload_hash
+        )
+        if replay is None:
+            data = ReceiptIn(
+                store=store,
+                pos_no=body.pos_no,
+                receipt_no=body.receipt_no,
+                occurred_at=body.occurred,
+                member=_member(body.member),
+                lines=[LineIn(**line.model_dump()) for line in body.lines],
+                total_fen=body.total_fen,
+                payments=[(p.method, p.amount_fen) for p in body.payments],
+                coupons=body.coupons,
+                refund_of=body.refund_of,
+            )
+            if data.coupons:
+                raise BodyError("invalid body", {"coupons": "coupons are not accepted yet"})
+            receipt, created = receipt_record(
+                data=data, payload_hash=payload_hash, terminal=request.terminal
+            )
+        else:
+            receipt, created = replay, False
+    except ReceiptConflict as exc:
+        return _error(409, str(exc.message))
+    except ReceiptInvalid as exc:
+        return _error(400, "invalid receipt", exc.fields)
+    response = JsonResponse(
+        receipt.response, status=201 if created else 200, json_dumps_params={"ensure_ascii": False}
+    )
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@require_GET
+@pos_api
+def member_resolve(request):
+    """The member behind a till scan (qr_token), a card number or a phone, masked."""
+    given = {k: v for k, v in request.GET.items() if k in {"qr_token", "card_no", "phone"} and v}
+    if len(given) != 1:
+        raise BodyError("give exactly one of qr_token, card_no or phone")
+    ((name, value),) = given.items()
+    member = None
+    if name == "qr_token":
+        member = card_code_resolve(code=value)
+    elif len(value) <= 20:
+        member = Member.objects.filter(**{name: value}, status=Member.Status.ACTIVE).first()
+    if member is None:
+        return _error(404, "member_not_found")
+    account = PointsAccount.objects.filter(member=member).select_related("tier").first()
+    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+    return JsonResponse(
+        {
+            "card_no": member.card_no,
+            "name_masked": mask_name(member.name),
+            "tier": tier.name if tier else None,
+            "points_balance": points_balance(member_id=member.pk),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -1,0 +1,252 @@
+"""The POS API's contract (DESIGN.md, "POS API"): request signing and the receipt body.
+
+Signature: lowercase hex HMAC-SHA256(secret, METHOD "\n" PATH "\n" TIMESTAMP "\n" NONCE "\n"
+hex SHA-256 of the raw body). PATH is the request target as sent: the path, plus "?" and the
+query string when there is one. The body is checked as raw bytes, so a proxy that re-encodes
+JSON breaks the signature, as it should.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.core.cache import cache
+from django.utils import timezone
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from loyalty.earning import PAYMENT_METHODS
+from loyalty.models import PosTerminal
+from members.models import Store
+
+TIMESTAMP_SKEW = 300  # seconds either way
+NONCE_TTL = 600
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_BODY = 256 * 1024
+MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
+FUTURE_SLACK = timedelta(minutes=10)
+
+
+class PosAuthError(Exception):
+    def __init__(self, reason: str, status: int = 401):
+        self.reason, self.status = reason, status
+        super().__init__(reason)
+
+
+def pos_signature(*, secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes):
+    message = "\n".join([method, path, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def pos_authenticate(request) -> PosTerminal:
+    """The active terminal that signed `request`; PosAuthError (401) for anything else.
+    The nonce is recorded only once the signature holds, so forgeries cannot burn nonces."""
+    terminal_id = request.headers.get("X-Pos-Terminal", "")
+    timestamp = request.headers.get("X-Pos-Timestamp", "")
+    nonce = request.headers.get("X-Pos-Nonce", "")
+    signature = request.headers.get("X-Pos-Signature", "")
+    if not (terminal_id and timestamp and nonce and signature):
+        raise PosAuthError("missing_signature_headers")
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise PosAuthError("bad_timestamp")
+    if abs(timezone.now().timestamp() - int(timestamp)) > TIMESTAMP_SKEW:
+        raise PosAuthError("stale_timestamp")
+    if not NONCE_RE.match(nonce):
+        raise PosAuthError("bad_nonce")
+    terminal = (
+        PosTerminal.objects.select_related("store")
+        .filter(terminal_id=terminal_id[:32], is_active=True)
+        .first()
+    )
+    if terminal is None:
+        raise PosAuthError("unknown_terminal")
+    expected = pos_signature(
+        secret=terminal.secret,
+        method=request.method,
+        path=request.get_full_path(),
+        timestamp=timestamp,
+        nonce=nonce,
+        body=request.body,
+    )
+    if not hmac.compare_digest(expected, signature):
+        raise PosAuthError("bad_signature")
+    if not cache.add(f"pos:nonce:{terminal.terminal_id}:{nonce}", 1, NONCE_TTL):
+        raise PosAuthError("nonce_reused")
+    return terminal
+
+
+def pos_terminal_create(*, store: Store, name: str) -> PosTerminal:
+    """A new till for `store` with a fresh id and secret (the secret is shown once)."""
+    return PosTerminal.objects.create(
+        terminal_id=f"pos_{secrets.token_hex(8)}",
+        store=store,
+        name=name,
+        secret=secrets.token_hex(32),
+    )
+
+
+# --- The body ---------------------------------------------------------------------------------
+
+
+class BodyError(Exception):
+    def __init__(self, error: str, fields: dict[str, str] | None = None):
+        self.error, self.fields = error, fields or {}
+        super().__init__(error)
+
+
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _value in pairs]
+    if len(keys) != len(set(keys)):
+        raise BodyError("duplicate keys in a JSON object")
+    return dict(pairs)
+
+
+def _no_constants(name):
+    raise BodyError(f"{name} is not a number here")
+
+
+def parse_json(body: bytes) -> dict:
+    """The raw body as JSON: UTF-8, one object, no duplicate keys, no NaN or Infinity, and
+    numbers with a fraction kept exact (Decimal)."""
+    if len(body) > MAX_BODY:
+        raise BodyError("body too large")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyError("body is not UTF-8") from None
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_float=Decimal,
+            parse_constant=_no_constants,
+        )
+    except (ValueError, RecursionError):
+        raise BodyError("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BodyError("body must be a JSON object")
+    return data
+
+
+Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
+Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+Text = Annotated[StrictStr, Field(max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class MemberRef(_Strict):
+    qr_token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    card_no: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
+    phone: Annotated[StrictStr, Field(pattern=r"^1[3-9][0-9]{9}$")] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [name for name in ("qr_token", "card_no", "phone") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of qr_token, card_no or phone")
+        return self
+
+
+class LineBody(_Strict):
+    sku: Annotated[StrictStr, Field(max_length=32)] = ""
+    name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    spec: Text = ""
+    brand: Text = ""
+    category: Text = ""
+    qty: Decimal = Field(gt=0, le=99999, decimal_places=3)
+    amount_fen: Fen
+    non_merchandise: StrictBool = False
+
+    @field_validator("qty", mode="before")
+    @classmethod
+    def _qty_is_a_number(cls, value):
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise ValueError("qty must be a number")
+        return value
+
+
+class PaymentBody(_Strict):
+    method: Literal[tuple(sorted(PAYMENT_METHODS))]
+    amount_fen: Fen
+
+
+class ReceiptBody(_Strict):
+    store: Annotated[StrictStr, Field(min_length=1, max_length=16)]
+    pos_no: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    receipt_no: Code
+    occurred_at: StrictStr
+    member: MemberRef | None = None
+    lines: list[LineBody] = Field(min_length=1, max_length=500)
+    payments: list[PaymentBody] = Field(min_length=1, max_length=20)
+    total_fen: Fen
+    coupons: list[Annotated[StrictStr, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=20
+    )
+    refund_of: Code | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware_time(cls, value: str) -> str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "use ISO 8601 with an offset, e.g. 2026-11-23T10:15:00+08:00"
+            ) from None
+        if moment.tzinfo is None:
+            raise ValueError("the time needs an offset, e.g. +08:00")
+        if moment > timezone.now() + FUTURE_SLACK:
+            raise ValueError("the time is in the future")
+        if moment.year < 2000:
+            raise ValueError("the time is before 2000")
+        return value
+
+    @property
+    def occurred(self) -> datetime:
+        return datetime.fromisoformat(self.occurred_at)
+
+    def payload_hash(self) -> str:
+        """A digest of the content, to tell a till's retry from another receipt reusing the
+        number: the same content hashes the same whatever the key order or spacing."""
+        data = self.model_dump(mode="json")
+        for line in data["lines"]:
+            line["qty"] = str(Decimal(line["qty"]).normalize())
+        data["occurred_at"] = self.occurred.timestamp()
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResolveQuery(_Strict):
+    qr_token: StrictStr | None = None
+    card_no: StrictStr | None = None
+    phone: StrictStr | None = None
+
+
+def validated(model: type[BaseModel], data: dict):
+    """`data` as `model`, or BodyError with the field errors keyed like "lines.0.qty"."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = {}
+        for error in exc.errors(include_url=False):
+            path = ".".join(str(part) for part in error["loc"]) or "body"
+            message = error["msg"].removeprefix("Value error, ")
+            fields.setdefault(path, message)
+        raise BodyError("invalid body", fields) from None

@@ -1,0 +1,359 @@
+"""Recording till receipts and the points they earn: the POS API, receipt claims and the
+importer all come through receipt_record."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ServiceError
+from loyalty import earning
+from loyalty.ledger import points_post
+from loyalty.models import (
+    Category,
+    Division,
+    EarnRule,
+    PointsAccount,
+    PointsEntry,
+    PointsPromotion,
+    PosTerminal,
+    Receipt,
+    ReceiptLine,
+    Sku,
+    Tier,
+)
+from loyalty.tiers import tier_upgrade
+from mall.models import Brand
+from members.models import Member, Store
+
+
+class ReceiptInvalid(ServiceError):
+    """The receipt does not add up; `fields` names what, like the API's field errors."""
+
+    code = "invalid_receipt"
+    default_message = _("The receipt is not valid.")
+
+    def __init__(self, fields: dict[str, str], message=None):
+        self.fields = {name: str(text) for name, text in fields.items()}
+        super().__init__(message)
+
+
+class ReceiptConflict(ServiceError):
+    code = "receipt_conflict"
+    default_message = _(
+        "A different receipt with this store, POS number and receipt number is already recorded."
+    )
+
+
+@dataclass(frozen=True)
+class LineIn:
+    name: str
+    qty: Decimal
+    amount_fen: int
+    sku: str = ""
+    spec: str = ""
+    brand: str = ""
+    category: str = ""
+    non_merchandise: bool = False
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    store: Store
+    pos_no: str
+    receipt_no: str
+    occurred_at: datetime
+    member: Member | None
+    lines: list[LineIn]
+    total_fen: int
+    payments: list[tuple[str, int]] = field(default_factory=list)
+    coupons: list[str] = field(default_factory=list)
+    refund_of: str | None = None
+
+
+def receipt_replay(*, store: Store, pos_no: str, receipt_no: str, payload_hash: str):
+    """The receipt already recorded under this natural key if `payload_hash` matches it,
+    None if there is none; ReceiptConflict if it was recorded with other content."""
+    existing = Receipt.objects.filter(store=store, pos_no=pos_no, receipt_no=receipt_no).first()
+    if existing is None:
+        return None
+    if not payload_hash or existing.payload_hash != payload_hash:
+        raise ReceiptConflict()
+    return existing
+
+
+def receipt_record(
+    *,
+    data: ReceiptIn,
+    payload_hash: str = "",
+    terminal: PosTerminal | None = None,
+    earn_points: bool = True,
+) -> tuple[Receipt, bool]:
+    """Record a receipt and earn its points, or for a refund take back the share of points
+    its original earned, in one transaction; returns (receipt, created). The same receipt
+    again (same natural key and payload hash) returns the first one with created=False.
+    Locks a refund's original receipt, then the member's points account."""
+    _check_sums(data)
+    replay = receipt_replay(
+        store=data.store, pos_no=data.pos_no, receipt_no=data.receipt_no, payload_hash=payload_hash
+    )
+    if replay is not None:
+        return replay, False
+    try:
+        with transaction.atomic():
+            return _record(data, payload_hash=payload_hash, terminal=terminal, earn=earn_points)
+    except IntegrityError:
+        # The same receipt was being recorded concurrently and won; it has committed by now.
+        replay = receipt_replay(
+            store=data.store,
+            pos_no=data.pos_no,
+            receipt_no=data.receipt_no,
+            payload_hash=payload_hash,
+        )
+        if replay is None:
+            raise
+        return replay, False
+
+
+def _check_sums(data: ReceiptIn) -> None:
+    errors = {}
+    if not data.lines:
+        errors["lines"] = _("A receipt has at least one line.")
+    elif sum(line.amount_fen for line in data.lines) != data.total_fen:
+        errors["total_fen"] = _("The lines add up to %(sum)s fen, not %(total)s.") % {
+            "sum": sum(line.amount_fen for line in data.lines),
+            "total": data.total_fen,
+        }
+    if data.payments and sum(amount for _m, amount in data.payments) != data.total_fen:
+        errors["payments"] = _("The payments add up to %(sum)s fen, not the total %(total)s.") % {
+            "sum": sum(amount for _m, amount in data.payments),
+            "total": data.total_fen,
+        }
+    if data.refund_of is not None and data.refund_of == data.receipt_no:
+        errors["refund_of"] = _("A refund cannot refer to itself.")
+    if errors:
+        raise ReceiptInvalid(errors)
+
+
+def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tuple[Receipt, bool]:
+    original = None
+    member = data.member
+    if data.refund_of is not None:
+        original = (
+            Receipt.objects.select_for_update()
+            .filter(store=data.store, pos_no=data.pos_no, receipt_no=data.refund_of)
+            .first()
+        )
+        if original is None or original.kind != Receipt.Kind.SALE:
+            raise ReceiptInvalid(
+                {"refund_of": _("No sale %(no)s on this POS.") % {"no": data.refund_of}}
+            )
+        if member is not None and member.pk != original.member_id:
+            raise ReceiptInvalid({"member": _("The refund's member is not the sale's.")})
+        member = original.member
+    lines = _lines(data.lines)
+    receipt = Receipt(
+        store=data.store,
+        pos_no=data.pos_no,
+        receipt_no=data.receipt_no,
+        occurred_at=data.occurred_at,
+        member=member,
+        kind=Receipt.Kind.REFUND if original else Receipt.Kind.SALE,
+        refund_of=original,
+        division=original.division if original else _division(lines),
+        total_fen=data.total_fen,
+        terminal=terminal,
+        payload_hash=payload_hash,
+    )
+    with transaction.atomic():  # a savepoint: a concurrent twin makes this insert fail
+        receipt.save()
+    for number, line in enumerate(lines, start=1):
+        line.receipt, line.line_no = receipt, number
+    ReceiptLine.objects.bulk_create(lines)
+
+    points = 0
+    if original is not None:
+        refunded_before = (
+            Receipt.objects.filter(refund_of=original)
+            .exclude(pk=receipt.pk)
+            .aggregate(total=Sum("total_fen"))["total"]
+            or 0
+        )
+        if refunded_before + data.total_fen > original.total_fen:
+            raise ReceiptInvalid(
+                {
+                    "total_fen": _("Only %(left)s fen of the sale is left to refund.")
+                    % {"left": original.total_fen - refunded_before}
+                }
+            )
+        if member is not None and earn:
+            points = _reverse_points(receipt, original, refunded_before)
+    elif member is not None and earn:
+        points = _earn_points(receipt, data, lines)
+        tier_upgrade(member_id=member.pk)
+
+    receipt.response = receipt_result(receipt, points=points)
+    receipt.save(update_fields=["response"])
+    return receipt, True
+
+
+def _lines(lines: list[LineIn]) -> list[ReceiptLine]:
+    skus = {s.code: s for s in Sku.objects.filter(code__in={x.sku for x in lines if x.sku})}
+    categories = Counter()
+    by_name: dict[str, Category] = {}
+    for category in Category.objects.filter(
+        name__in={x.category for x in lines if x.category}
+    ).order_by("pk"):
+        by_name.setdefault(category.name, category)
+        categories[category.name] += 1
+    brands = {b.name: b for b in Brand.objects.filter(name__in={x.brand for x in lines if x.brand})}
+    rows = []
+    for line in lines:
+        sku = skus.get(line.sku)
+        category = by_name.get(line.category) or (sku.category if sku else None)
+        brand = brands.get(line.brand) or (sku.brand if sku else None)
+        rows.append(
+            ReceiptLine(
+                sku_code=line.sku,
+                name=line.name,
+                spec=line.spec or (sku.spec if sku else ""),
+                brand_name=line.brand or (brand.name if brand else ""),
+                category_name=line.category or (category.name if category else ""),
+                brand=brand,
+                category=category,
+                qty=line.qty,
+                amount_fen=line.amount_fen,
+                non_merchandise=line.non_merchandise or bool(sku and sku.non_merchandise),
+            )
+        )
+    return rows
+
+
+def _division(lines: list[ReceiptLine]) -> str:
+    """The division most of the money went to (department store when nothing is known)."""
+    fen = Counter()
+    for line in lines:
+        if line.category is not None:
+            fen[line.category.division] += line.amount_fen
+    return fen.most_common(1)[0][0] if fen else Division.DEPARTMENT
+
+
+def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) -> int:
+    local_day = timezone.localdate(receipt.occurred_at)
+    paid = data.total_fen - sum(
+        amount for method, amount in data.payments if method in earning.NON_EARNING_PAYMENTS
+    )
+    account = PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier")
+    account = account.first()
+    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+    multiplier = (
+        (tier.multiplier_percent if tier else 100)
+        * _promotion_percent(receipt.store_id, receipt.division, local_day)
+        // 100
+    )
+    points = earning.points_earned(
+        lines=[
+            earning.Line(
+                division=line.category.division if line.category else receipt.division,
+                category_id=line.category_id,
+                parent_category_id=line.category.parent_id if line.category else None,
+                amount_fen=line.amount_fen,
+                non_merchandise=line.non_merchandise,
+            )
+            for line in lines
+        ],
+        paid_fen=max(0, paid),
+        store_id=receipt.store_id,
+        rules=earn_rules(),
+        multiplier_percent=multiplier,
+    )
+    if points > 0:
+        points_post(
+            member_id=receipt.member_id,
+            kind=PointsEntry.Kind.EARN,
+            points=points,
+            key=f"earn:receipt:{receipt.pk}",
+            receipt_id=receipt.pk,
+            earned_on=local_day,
+            memo=str(receipt),
+        )
+    return points
+
+
+def earn_rules() -> list[earning.Rule]:
+    return [
+        earning.Rule(r.pk, r.store_id, r.division, r.category_id, r.points, r.per_fen)
+        for r in EarnRule.objects.filter(is_active=True)
+    ]
+
+
+def _promotion_percent(store_id: int, division: str, day) -> int:
+    """The highest promotion multiplier running for this store, division and day (100: none)."""
+    best = 100
+    for promo in PointsPromotion.objects.filter(
+        is_active=True, starts_on__lte=day, ends_on__gte=day
+    ):
+        if promo.store_id not in (None, store_id) or promo.division not in ("", division):
+            continue
+        if promo.weekdays and str(day.isoweekday()) not in promo.weekdays:
+            continue
+        best = max(best, promo.multiplier_percent)
+    return best
+
+
+def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) -> int:
+    earned = PointsEntry.objects.filter(kind=PointsEntry.Kind.EARN, receipt=original).first()
+    if earned is None:
+        return 0
+    reversed_before = -(
+        PointsEntry.objects.filter(reverses=earned).aggregate(total=Sum("points"))["total"] or 0
+    )
+    due = earning.points_reversed(
+        earned=earned.points,
+        sale_total_fen=original.total_fen,
+        refunded_before_fen=refunded_before,
+        refund_fen=refund.total_fen,
+        reversed_before=reversed_before,
+    )
+    if due <= 0:
+        return 0
+    # Points already spent cannot be taken back: the balance goes to zero, no further.
+    entry, _created = points_post(
+        member_id=original.member_id,
+        kind=PointsEntry.Kind.REFUND,
+        points=-due,
+        key=f"refund:receipt:{refund.pk}",
+        receipt_id=refund.pk,
+        reverses=earned,
+        memo=str(refund),
+        floor_at_zero=True,
+    )
+    return entry.points if entry else 0
+
+
+def receipt_result(receipt: Receipt, *, points: int) -> dict:
+    """The POS API's answer for a recorded receipt (stored, and returned again to retries)."""
+    body = {
+        "receipt_id": receipt.pk,
+        "card_no": None,
+        "points_earned": points,
+        "points_balance": None,
+        "tier": None,
+        "coupons": [],
+    }
+    if receipt.member_id:
+        account = (
+            PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier").first()
+        )
+        tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+        body.update(
+            card_no=receipt.member.card_no,
+            points_balance=account.balance if account else 0,
+            tier=tier.name if tier else None,
+        )
+    return body

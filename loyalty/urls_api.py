@@ -1,0 +1,10 @@
+from django.urls import path
+
+from loyalty import api
+
+app_name = "pos_api"
+
+urlpatterns = [
+    path("receipts", api.receipts, name="receipts"),
+    path("members/resolve", api.member_resolve, name="member_resolve"),
+]
