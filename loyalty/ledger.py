@@ -173,14 +173,13 @@ LEDGER_CHECKS = {
         JOIN loyalty_pointsentry r ON r.reverses_id = o.id
         GROUP BY o.id, o.points HAVING -SUM(r.points) > o.points""",
     "expired_within_credits_due": """
-        SELECT x.account_id, x.expired, COALESCE(c.due, 0) FROM (
-            SELECT account_id, -SUM(points) AS expired, MAX(created_at) AS last_run
+        SELECT x.account_id, x.expired, COALESCE(SUM(c.points), 0) FROM (
+            SELECT account_id, -SUM(points) AS expired,
+                   MAX(split_part(key, ':', 3)::date) AS last_on
             FROM loyalty_pointsentry WHERE kind = 'expire' GROUP BY account_id) x
-        LEFT JOIN (
-            SELECT account_id, SUM(points) AS due FROM loyalty_pointsentry
-            WHERE points > 0 AND expires_on < CURRENT_DATE GROUP BY account_id) c
-          ON c.account_id = x.account_id
-        WHERE x.expired > COALESCE(c.due, 0)""",
+        LEFT JOIN loyalty_pointsentry c ON c.account_id = x.account_id AND c.points > 0
+             AND c.expires_on <= x.last_on
+        GROUP BY x.account_id, x.expired HAVING x.expired > COALESCE(SUM(c.points), 0)""",
     "receipt_earns_once": """
         SELECT receipt_id, COUNT(*) FROM loyalty_pointsentry
         WHERE kind = 'earn' AND receipt_id IS NOT NULL GROUP BY receipt_id HAVING COUNT(*) > 1""",

@@ -109,7 +109,9 @@ def tiers_review(*, as_of: datetime | None = None) -> dict:
     for account_id in account_ids:
         with transaction.atomic():
             account = (
-                PointsAccount.objects.select_for_update().select_related("tier").get(pk=account_id)
+                PointsAccount.objects.select_for_update(of=("self",))
+                .select_related("tier")
+                .get(pk=account_id)
             )
             value = values.get(account.member_id, 0)
             target = tier_for(value, tiers)

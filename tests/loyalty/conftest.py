@@ -99,3 +99,24 @@ def sale(member=None, /, *, receipt_no="20261123-000123", amount_fen=29900, **ov
 
 def qty(value) -> Decimal:
     return Decimal(str(value))
+
+
+@pytest.fixture(autouse=True)
+def loyalty_defaults(request):
+    """The default tiers and earning rules of the migration (a flush after a transactional
+    test empties them)."""
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        marker = request.node.get_closest_marker("django_db")
+        if marker is None:
+            return
+    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
+    from django.apps import apps
+
+    from loyalty.defaults import loyalty_defaults_install
+
+    loyalty_defaults_install(apps)
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction"))

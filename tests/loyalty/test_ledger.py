@@ -1,0 +1,127 @@
+"""The points ledger through its public services: posting, spending, immutability, checks."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+
+from loyalty.ledger import (
+    InsufficientPoints,
+    LedgerConflict,
+    ledger_check,
+    points_balance,
+    points_post,
+    points_spend,
+)
+from loyalty.models import PointsAccount, PointsEntry
+
+
+def _earn(member, points, key="k1"):
+    entry, _created = points_post(member_id=member.pk, kind="earn", points=points, key=key)
+    return entry
+
+
+def test_the_balance_is_the_sum_of_entries_and_each_entry_records_it(member):
+    _earn(member, 100, "a")
+    _earn(member, 50, "b")
+    points_spend(member_id=member.pk, points=30, kind="redeem", key="c")
+
+    assert points_balance(member_id=member.pk) == 120
+    entries = PointsEntry.objects.order_by("pk")
+    assert [e.balance_after for e in entries] == [100, 150, 120]
+    assert ledger_check() == []
+
+
+def test_a_spend_the_balance_does_not_cover_changes_nothing(member):
+    _earn(member, 10)
+
+    with pytest.raises(InsufficientPoints):
+        points_spend(member_id=member.pk, points=11, kind="redeem", key="too-much")
+
+    assert points_balance(member_id=member.pk) == 10
+    assert not PointsEntry.objects.filter(key="too-much").exists()
+
+
+def test_the_same_key_posts_once(member):
+    first, created = points_post(member_id=member.pk, kind="earn", points=10, key="once")
+    again, created_again = points_post(member_id=member.pk, kind="earn", points=10, key="once")
+
+    assert (created, created_again) == (True, False)
+    assert again == first
+    assert points_balance(member_id=member.pk) == 10
+
+
+def test_the_same_key_with_other_figures_is_a_conflict(member, member_factory):
+    _earn(member, 10, "k")
+    with pytest.raises(LedgerConflict):
+        points_post(member_id=member.pk, kind="earn", points=11, key="k")
+    with pytest.raises(LedgerConflict):
+        points_post(member_id=member_factory().pk, kind="earn", points=10, key="k")
+
+
+def test_only_redemptions_and_draws_spend(member):
+    with pytest.raises(ValueError):
+        points_spend(member_id=member.pk, points=1, kind="adjust", key="x")
+    with pytest.raises(ValueError):
+        points_spend(member_id=member.pk, points=0, kind="redeem", key="x")
+
+
+def test_credits_expire_at_the_end_of_next_year(member):
+    entry, _ = points_post(
+        member_id=member.pk,
+        kind="earn",
+        points=5,
+        key="e",
+        earned_on=__import__("datetime").date(2026, 3, 1),
+    )
+    assert entry.expires_on.isoformat() == "2027-12-31"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE loyalty_pointsentry SET points = 1000",
+        "DELETE FROM loyalty_pointsentry",
+    ],
+)
+def test_entries_cannot_be_updated_or_deleted_even_in_raw_sql(member, statement):
+    _earn(member, 10)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert PointsEntry.objects.get().points == 10
+
+
+def test_entries_cannot_be_changed_through_the_orm(member):
+    entry = _earn(member, 10)
+    entry.points = 99
+    with pytest.raises(IntegrityError), transaction.atomic():
+        entry.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PointsEntry.objects.filter(pk=entry.pk).update(points=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        entry.delete()
+
+
+def test_the_database_refuses_a_negative_balance(member):
+    _earn(member, 10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PointsAccount.objects.filter(member=member).update(balance=-1)
+
+
+def test_check_ledger_finds_a_balance_that_is_not_the_sum_of_entries(member):
+    _earn(member, 10)
+    call_command("check_ledger")  # healthy: no exception
+
+    PointsAccount.objects.filter(member=member).update(balance=11)
+
+    breaches = ledger_check()
+    assert {b.check for b in breaches} == {"balance_is_sum_of_entries"}
+    with pytest.raises(CommandError):
+        call_command("check_ledger")
+
+
+def test_check_ledger_notices_a_missing_immutability_trigger(member):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE loyalty_pointsentry DISABLE TRIGGER USER")
+        cursor.execute("DROP TRIGGER loyalty_pointsentry_append_only ON loyalty_pointsentry")
+    assert "entries_are_immutable" in {b.check for b in ledger_check()}

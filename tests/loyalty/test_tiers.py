@@ -1,0 +1,107 @@
+"""Tiers: upgrade at once on a receipt, downgrade only at the review, a message each time."""
+
+from datetime import timedelta
+
+import time_machine
+from django.utils import timezone
+
+from loyalty.models import LoyaltySettings, PointsAccount, Tier, TierChange
+from loyalty.tiers import tier_progress, tiers_review
+from members.models import Message
+from tests.loyalty.conftest import sale
+
+
+def _tier(member):
+    return PointsAccount.objects.select_related("tier").get(member=member).tier.code
+
+
+def test_a_receipt_crossing_a_threshold_upgrades_at_once_with_a_message(pos, member):
+    pos.receipt(sale(member, receipt_no="A", amount_fen=400_000))
+    assert _tier(member) == "regular"
+    assert not Message.objects.filter(kind="tier").exists()
+
+    response = pos.receipt(sale(member, receipt_no="B", amount_fen=100_000))
+
+    assert _tier(member) == "silver"
+    assert response.json()["tier"] == "银卡"
+    message = Message.objects.get(member=member, kind="tier")
+    assert "银卡" in message.title
+    change = TierChange.objects.get()
+    assert (change.from_tier.code, change.to_tier.code, change.reason) == (
+        "regular",
+        "silver",
+        "upgrade",
+    )
+
+
+def test_a_big_purchase_can_skip_tiers(pos, member):
+    pos.receipt(sale(member, amount_fen=2_500_000))
+    assert _tier(member) == "gold"
+
+
+def test_a_refund_does_not_downgrade_until_the_review(pos, member):
+    pos.receipt(sale(member, receipt_no="A", amount_fen=600_000))
+    pos.receipt(sale(member, receipt_no="R", amount_fen=300_000, refund_of="A"))
+    assert _tier(member) == "silver"
+
+    result = tiers_review()
+
+    assert result["down"] == 1
+    assert _tier(member) == "regular"
+    assert Message.objects.filter(member=member, kind="tier").count() == 2
+    assert tiers_review()["down"] == 0  # idempotent
+
+
+def test_spend_older_than_twelve_months_no_longer_counts_at_the_review(pos, member):
+    pos.receipt(sale(member, receipt_no="A", amount_fen=600_000))
+    assert _tier(member) == "silver"
+
+    with time_machine.travel(timezone.now() + timedelta(days=366)):
+        tiers_review()
+
+    assert _tier(member) == "regular"
+
+
+def test_the_review_also_upgrades_and_gives_the_entry_tier_silently(member, member_factory):
+    from loyalty.ledger import points_post
+
+    quiet = member_factory()
+    points_post(member_id=quiet.pk, kind="adjust", points=5, key="x")
+    tiers_review()
+    assert _tier(quiet) == "regular"
+    assert not Message.objects.filter(member=quiet).exists()
+
+
+def test_progress_shows_the_exact_gap_to_the_next_tier(pos, member):
+    pos.receipt(sale(member, amount_fen=123_456))
+
+    progress = tier_progress(member=member)
+
+    assert progress.tier.code == "regular"
+    assert progress.next_tier.code == "silver"
+    assert progress.value == 123_456
+    assert progress.gap == 500_000 - 123_456
+    assert progress.percent == 24
+
+
+def test_the_top_tier_has_no_gap(pos, member):
+    pos.receipt(sale(member, amount_fen=6_000_000))
+    progress = tier_progress(member=member)
+    assert (progress.tier.code, progress.next_tier, progress.gap, progress.percent) == (
+        "diamond",
+        None,
+        0,
+        100,
+    )
+
+
+def test_growth_value_basis_counts_points_earned_by_purchases(pos, member):
+    policy = LoyaltySettings.current()
+    policy.tier_basis = LoyaltySettings.TierBasis.GROWTH
+    policy.save()
+    Tier.objects.filter(code="silver").update(threshold=1000)
+
+    pos.receipt(sale(member, receipt_no="A", amount_fen=99_900))  # 999 points
+    assert _tier(member) == "regular"
+    pos.receipt(sale(member, receipt_no="B", amount_fen=100))  # 1 more
+    assert _tier(member) == "silver"
