@@ -48,7 +48,9 @@ def tier_value(*, member_id: int, as_of: datetime | None = None) -> int:
     return max(0, sums.get(Receipt.Kind.SALE, 0) - sums.get(Receipt.Kind.REFUND, 0))
 
 
-def _tier_change(account: PointsAccount, new: Tier, *, reason: str, value: int) -> TierChange:
+def _tier_change(
+    account: PointsAccount, new: Tier, *, reason: str, value: int, notify: bool = True
+) -> TierChange:
     from members.messaging import messages_send
 
     old = account.tier
@@ -57,6 +59,8 @@ def _tier_change(account: PointsAccount, new: Tier, *, reason: str, value: int) 
     change = TierChange.objects.create(
         account=account, from_tier=old, to_tier=new, reason=reason, basis_value=value
     )
+    if not notify:
+        return change
     if old is None or new.threshold > old.threshold:
         title = _("Congratulations, you are now %(tier)s") % {"tier": new.name}
         body = _("Your membership has been upgraded to %(tier)s. Enjoy its benefits!")
@@ -96,9 +100,10 @@ def tier_upgrade(*, member_id: int) -> TierChange | None:
     return _tier_change(account, target, reason=TierChange.Reason.UPGRADE, value=value)
 
 
-def tiers_review(*, as_of: datetime | None = None) -> dict:
+def tiers_review(*, as_of: datetime | None = None, notify: bool = True) -> dict:
     """The periodic review: every account gets the tier its 12-month value reaches, down as
-    well as up; a member whose tier changes gets a message. Idempotent."""
+    well as up; a member whose tier changes gets a message (unless not `notify`: loading
+    history). Idempotent."""
     as_of = as_of or timezone.now()
     tiers = tiers_ordered()
     if not tiers:
@@ -123,7 +128,9 @@ def tiers_review(*, as_of: datetime | None = None) -> dict:
                 account.save(update_fields=["tier", "tier_since"])
                 continue
             going_up = account.tier is None or target.threshold > account.tier.threshold
-            _tier_change(account, target, reason=TierChange.Reason.REVIEW, value=value)
+            _tier_change(
+                account, target, reason=TierChange.Reason.REVIEW, value=value, notify=notify
+            )
             counts["up" if going_up else "down"] += 1
     return counts
 
