@@ -7,4 +7,5 @@ app_name = "backoffice"
 urlpatterns = [
     path("", include("analytics.urls_backoffice")),
     path("members/", include("members.urls_backoffice")),
+    path("loyalty/", include("loyalty.urls_backoffice")),
 ]

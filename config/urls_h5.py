@@ -7,4 +7,5 @@ app_name = "h5"
 urlpatterns = [
     path("", include("mall.urls_h5")),
     path("", include("members.urls_h5")),
+    path("", include("loyalty.urls_h5")),
 ]

@@ -17,6 +17,13 @@ class NavItem:
 
 BACKOFFICE_NAV = [
     NavItem(_("Dashboard"), "backoffice:home", "▦"),
+    NavItem(_("Members"), "backoffice:member_list", "☺", perm="members.view_member"),
+    NavItem(
+        _("Member points"), "backoffice:points_lookup", "◎", perm="loyalty.view_pointsentry"
+    ),
+    NavItem(
+        _("Receipt claims"), "backoffice:claim_queue", "▤", perm="loyalty.change_receiptclaim"
+    ),
     NavItem(_("Push a message"), "backoffice:message_push", "✉", perm="members.add_message"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
@@ -33,8 +40,18 @@ def nav_for(user, current_path: str) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        active = (
-            current_path == url if url.endswith("/backoffice/") else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
+    # The one entry whose address is the longest start of the current path is the active one,
+    # so /backoffice/members/messages/push/ lights "Push a message", not "Members".
+    matches = [
+        i
+        for i in items
+        if (
+            current_path == i["url"]
+            if i["url"].endswith("/backoffice/")
+            else current_path.startswith(i["url"])
         )
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    ]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items

@@ -35,10 +35,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.STORE_MANAGER: [
         "members.view_member",
+        "members.reveal_member_pii",
         "members.view_store",
         "members.view_region",
         "loyalty.view_receipt",
         "loyalty.view_receiptline",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_pointsentry",
+        "loyalty.view_receiptclaim",
+        "loyalty.change_receiptclaim",
         "mall.view_floor",
         "mall.view_brand",
         "mall.view_shop",
@@ -55,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CUSTOMER_SERVICE: [
         "members.view_member",
         "members.view_store",
+        "loyalty.view_pointsaccount",
+        "loyalty.view_pointsentry",
+        "loyalty.view_receiptclaim",
+        "loyalty.change_receiptclaim",
         "feedback.*",
     ],
     Role.ANALYST: [

@@ -3,7 +3,22 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
-from loyalty.models import Category, Receipt, ReceiptLine, Sku
+from loyalty.models import (
+    Category,
+    EarnRule,
+    LoyaltySettings,
+    PointsAccount,
+    PointsEntry,
+    PointsPromotion,
+    PosTerminal,
+    Receipt,
+    ReceiptClaim,
+    ReceiptLine,
+    SignIn,
+    Sku,
+    Tier,
+    TierChange,
+)
 from mall.models import Brand
 from members.admin import ScopedAdminMixin
 
@@ -105,3 +120,109 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (the ledger, the tills): readable, never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "threshold", "multiplier_percent", "card_color"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+@admin.register(EarnRule)
+class EarnRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "store", "division", "category", "points", "per_fen", "is_active"]
+    list_filter = ["is_active", "division", "store"]
+    autocomplete_fields = ["category"]
+
+
+@admin.register(PointsPromotion)
+class PointsPromotionAdmin(admin.ModelAdmin):
+    list_display = ["name", "starts_on", "ends_on", "weekdays", "multiplier_percent", "store"]
+    list_filter = ["is_active", "store"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(LoyaltySettings)
+class LoyaltySettingsAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return not LoyaltySettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PosTerminal)
+class PosTerminalAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Terminals are created with `manage.py pos_terminal_create` (which shows the secret
+    once); here staff rename or deactivate them."""
+
+    scope_store_field = "store"
+    list_display = ["terminal_id", "name", "store", "is_active", "last_seen_at"]
+    list_filter = ["store", "is_active"]
+    readonly_fields = ["terminal_id", "store", "created_at", "last_seen_at"]
+    fields = ["terminal_id", "store", "name", "is_active", "created_at", "last_seen_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    scope_store_field = "member__home_store"
+    list_display = ["member", "balance", "tier", "tier_since", "updated_at"]
+    list_filter = ["tier"]
+    list_select_related = ["member", "tier"]
+    search_fields = ["=member__card_no"]
+    show_full_result_count = False
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    scope_store_field = "account__member__home_store"
+    list_display = ["created_at", "account", "kind", "points", "balance_after", "receipt", "memo"]
+    list_filter = ["kind"]
+    list_select_related = ["account__member", "receipt__store"]
+    search_fields = ["=account__member__card_no", "=key"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "from_tier", "to_tier", "reason", "basis_value"]
+    list_filter = ["reason", "to_tier"]
+    list_select_related = ["account__member", "from_tier", "to_tier"]
+
+
+@admin.register(SignIn)
+class SignInAdmin(ReadOnlyAdmin):
+    list_display = ["day", "member", "streak", "points"]
+    date_hierarchy = "day"
+    list_select_related = ["member"]
+
+
+@admin.register(ReceiptClaim)
+class ReceiptClaimAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    """Claims are reviewed in the back office's queue; the admin only lists them."""
+
+    scope_store_field = "store"
+    list_display = ["created_at", "member", "store", "receipt_no", "amount_fen", "status"]
+    list_filter = ["status", "store"]
+    list_select_related = ["member", "store"]
+    search_fields = ["=receipt_no", "=member__card_no"]

@@ -107,7 +107,7 @@ def expiry_reminders_send(*, today: date | None = None) -> int:
                         " points mall before then."
                     )
                     % {"points": due[account_id], "date": expires_on.isoformat()},
-                    link="/m/points/",
+                    link="/m/records/?tab=points",
                 )
                 sent += 1
     return sent

@@ -474,6 +474,7 @@ class PointsEntry(models.Model):
     class Meta:
         verbose_name = _("points entry")
         verbose_name_plural = _("points entries")
+        permissions = [("adjust_points", _("Can adjust members' points"))]
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "-created_at", "-id"])]
         constraints = [

@@ -1,0 +1,57 @@
+"""Loyalty reads for the member pages and the back office (joins planned, newest first)."""
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from loyalty.models import Division, PointsAccount, PointsEntry, Receipt, ReceiptLine
+from members.models import Member
+
+
+def member_receipts(*, member: Member, division: str | None = None) -> QuerySet:
+    receipts = (
+        Receipt.objects.filter(member=member)
+        .select_related("store")
+        .prefetch_related(Prefetch("lines", queryset=ReceiptLine.objects.order_by("line_no")))
+        .order_by("-occurred_at", "-id")
+    )
+    if division in Division.values:
+        receipts = receipts.filter(division=division)
+    return receipts
+
+
+def member_entries(*, member: Member) -> QuerySet:
+    return (
+        PointsEntry.objects.filter(account__member=member)
+        .select_related("receipt__store")
+        .order_by("-created_at", "-id")
+    )
+
+
+def member_receipt(*, member: Member, receipt_id: int) -> Receipt:
+    """The member's own receipt with its lines and points; Receipt.DoesNotExist otherwise."""
+    return (
+        Receipt.objects.select_related("store", "refund_of")
+        .prefetch_related("lines", "refunds", "points_entries")
+        .get(pk=receipt_id, member=member)
+    )
+
+
+def receipt_points(receipt: Receipt) -> int:
+    return sum(entry.points for entry in receipt.points_entries.all())
+
+
+def account_of(member: Member) -> PointsAccount | None:
+    return PointsAccount.objects.filter(member=member).select_related("tier").first()
+
+
+def points_totals(*, member: Member) -> dict:
+    """Earned, spent and expired so far, for the points tab's header."""
+    totals = PointsEntry.objects.filter(account__member=member).aggregate(
+        earned=Sum("points", filter=Q(points__gt=0)),
+        spent=Sum("points", filter=Q(kind__in=["redeem", "lottery"])),
+        expired=Sum("points", filter=Q(kind="expire")),
+    )
+    return {
+        "earned": totals["earned"] or 0,
+        "spent": -(totals["spent"] or 0),
+        "expired": -(totals["expired"] or 0),
+    }

@@ -1,0 +1,167 @@
+"""拍小票: members claim receipts by photo; staff approve (points) or reject (a reason)."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from core.exceptions import ServiceError
+from core.models import AuditLog
+from core.roles import Role
+from loyalty.ledger import ledger_check, points_balance
+from loyalty.models import Receipt, ReceiptClaim
+from loyalty.services import claim_approve, claim_reject, claim_submit
+from members.models import Message
+from tests.factories import StaffFactory, StoreFactory, signed_in_as
+
+
+def photo(name="receipt.jpg"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 120), "white").save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def _claim(member, store, receipt_no="A-0001", amount_fen=50_000, **kw):
+    return claim_submit(
+        member=member,
+        store=store,
+        receipt_no=receipt_no,
+        amount_fen=amount_fen,
+        purchased_on=kw.get("purchased_on", timezone.localdate()),
+        shop_name="某品牌专柜",
+        photo=photo(),
+    )
+
+
+@pytest.fixture
+def reviewer(store):
+    return StaffFactory(user__role=Role.CUSTOMER_SERVICE, scope="store", store=store).user
+
+
+def test_an_approved_claim_becomes_a_receipt_earning_points_and_the_member_is_told(
+    member, store, reviewer, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    claim = _claim(member, store)
+
+    claim_approve(claim=claim, actor=reviewer)
+
+    claim.refresh_from_db()
+    assert claim.status == "approved"
+    assert claim.receipt.total_fen == 50_000 and claim.receipt.pos_no == "CLAIM"
+    assert points_balance(member_id=member.pk) == 500
+    assert "500" in Message.objects.get(member=member).body
+    assert AuditLog.objects.filter(action="loyalty.claim.approved").count() == 1
+    with pytest.raises(ServiceError):
+        claim_approve(claim=claim, actor=reviewer)  # reviewed already: nothing twice
+    assert points_balance(member_id=member.pk) == 500
+    assert ledger_check() == []
+
+
+def test_a_rejected_claim_says_why_and_the_receipt_can_be_claimed_again(
+    member, store, reviewer, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    claim = _claim(member, store)
+    with pytest.raises(ServiceError):
+        claim_reject(claim=claim, reason="  ", actor=reviewer)
+
+    claim_reject(claim=claim, reason="照片模糊，请重新拍摄", actor=reviewer)
+
+    assert "照片模糊" in Message.objects.get(member=member).body
+    assert points_balance(member_id=member.pk) == 0
+    _claim(member, store)  # a clearer photo of the same receipt
+
+
+def test_the_same_receipt_cannot_be_claimed_twice(
+    member, member_factory, store, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    _claim(member, store, receipt_no="a-0001")
+    with pytest.raises(ServiceError):
+        _claim(member_factory(), store, receipt_no="A-0001")
+    assert ReceiptClaim.objects.count() == 1
+
+
+def test_a_receipt_already_recorded_from_a_till_cannot_be_claimed(
+    member, store, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    Receipt.objects.create(
+        store=store,
+        pos_no="P1",
+        receipt_no="T-1",
+        occurred_at=timezone.now(),
+        division="department",
+        total_fen=100,
+    )
+    with pytest.raises(ServiceError):
+        _claim(member, store, receipt_no="T-1")
+
+
+@pytest.mark.parametrize("days_ago", [-1, 31])
+def test_claims_for_future_or_old_purchases_are_refused(
+    member, store, days_ago, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(ServiceError):
+        _claim(member, store, purchased_on=timezone.localdate() - timedelta(days=days_ago))
+
+
+def test_the_member_submits_a_claim_through_the_page(client, member, store, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    signed_in_as(client, member)
+    form = {
+        "store": store.pk,
+        "shop_name": "某品牌专柜",
+        "receipt_no": "B-0002",
+        "amount": "299.90",
+        "purchased_on": timezone.localdate().isoformat(),
+    }
+
+    bad = client.post("/m/claims/", {**form, "amount": "-5", "photo": photo()})
+    not_image = client.post(
+        "/m/claims/", {**form, "photo": SimpleUploadedFile("x.jpg", b"not an image")}
+    )
+    good = client.post("/m/claims/", {**form, "photo": photo()})
+
+    assert bad.status_code == 400 and not_image.status_code == 400
+    assert good.status_code == 302
+    claim = ReceiptClaim.objects.get()
+    assert (claim.amount_fen, claim.member, claim.status) == (29_990, member, "pending")
+    assert 'data-status="pending"' in client.get("/m/claims/").content.decode()
+
+
+def test_staff_review_claims_of_their_store_only(
+    client, member, store, reviewer, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    mine = _claim(member, store)
+    other_store = StoreFactory(code="S02")
+    theirs = _claim(member, other_store, receipt_no="Z-9")
+    client.force_login(reviewer)
+
+    queue = client.get("/backoffice/loyalty/claims/").content.decode()
+    assert 'data-claim="A-0001"' in queue and 'data-claim="Z-9"' not in queue
+    assert client.get(f"/backoffice/loyalty/claims/{theirs.pk}/").status_code == 404
+    assert (
+        client.post(
+            f"/backoffice/loyalty/claims/{theirs.pk}/decide/", {"decision": "approve"}
+        ).status_code
+        == 404
+    )
+
+    missing_reason = client.post(
+        f"/backoffice/loyalty/claims/{mine.pk}/decide/", {"decision": "reject", "reason": ""}
+    )
+    assert missing_reason.status_code == 400
+    client.post(f"/backoffice/loyalty/claims/{mine.pk}/decide/", {"decision": "approve"})
+    assert points_balance(member_id=member.pk) == 500
+
+
+def test_analysts_cannot_review_claims(client, store):
+    client.force_login(StaffFactory(user__role=Role.ANALYST).user)
+    assert client.get("/backoffice/loyalty/claims/").status_code == 403
