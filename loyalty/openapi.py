@@ -1,0 +1,156 @@
+"""The POS API's OpenAPI document, built from the same pydantic models that validate the
+requests, so the document cannot drift from the code (a test compares it with docs/)."""
+
+from loyalty.pos import MAX_BODY, NONCE_TTL, TIMESTAMP_SKEW, ReceiptBody
+
+SIGNED = [{"posTerminal": [], "posTimestamp": [], "posNonce": [], "posSignature": []}]
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": 'Field errors keyed by path, e.g. "lines.0.qty".',
+        },
+    },
+}
+
+RECEIPT_RESULT = {
+    "type": "object",
+    "required": ["receipt_id", "card_no", "points_earned", "points_balance", "tier", "coupons"],
+    "properties": {
+        "receipt_id": {"type": "integer"},
+        "card_no": {"type": ["string", "null"]},
+        "points_earned": {
+            "type": "integer",
+            "description": "Negative for a refund: the points taken back.",
+        },
+        "points_balance": {"type": ["integer", "null"]},
+        "tier": {"type": ["string", "null"]},
+        "coupons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "status": {"type": "string"},
+                    "discount_fen": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description):
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+def pos_openapi() -> dict:
+    body_schema = ReceiptBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = body_schema.pop("$defs", {})
+    components["ReceiptBody"] = body_schema
+    components["Error"] = ERROR
+    components["ReceiptResult"] = RECEIPT_RESULT
+    auth_errors = {
+        "401": _error(
+            "Missing or bad signature, stale timestamp, reused nonce, unknown or inactive terminal"
+        ),
+    }
+    header = {"type": "apiKey", "in": "header"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "会员系统 POS API",
+            "version": "1",
+            "description": (
+                "For tills. Every request is signed: X-Pos-Signature is the lowercase hex"
+                " HMAC-SHA256, keyed with the terminal's secret, of METHOD, PATH, TIMESTAMP,"
+                " NONCE and the hex SHA-256 of the raw body, joined by newlines. PATH is the"
+                " request target as sent (with ?query when there is one). Timestamps more than"
+                f" {TIMESTAMP_SKEW} s from the server clock and nonces seen in the last"
+                f" {NONCE_TTL // 60} minutes are refused. Bodies are UTF-8 JSON of at most"
+                f" {MAX_BODY // 1024} KiB; duplicate keys, NaN and Infinity are refused. Money"
+                " is integer fen. A retry must send the same receipt again (new nonce and"
+                " timestamp): the answer is the first one, with Idempotent-Replayed: true. The"
+                " member code shown on the card page is valid for 90 seconds: resolve it when"
+                " it is scanned and send the card_no with the receipt."
+            ),
+        },
+        "servers": [{"url": "/api/pos/v1"}],
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "posTerminal": {**header, "name": "X-Pos-Terminal"},
+                "posTimestamp": {**header, "name": "X-Pos-Timestamp"},
+                "posNonce": {**header, "name": "X-Pos-Nonce"},
+                "posSignature": {**header, "name": "X-Pos-Signature"},
+            },
+        },
+        "security": SIGNED,
+        "paths": {
+            "/receipts": {
+                "post": {
+                    "summary": "Record a sale or a refund and earn (or take back) points",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ReceiptBody"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"$ref": "#/components/schemas/ReceiptResult"}, "Recorded"),
+                        "200": {
+                            **_json(
+                                {"$ref": "#/components/schemas/ReceiptResult"},
+                                "The same receipt was recorded before: the first answer",
+                            ),
+                            "headers": {"Idempotent-Replayed": {"schema": {"type": "string"}}},
+                        },
+                        "400": _error("Invalid body, unknown store or member, sums that differ"),
+                        **auth_errors,
+                        "403": _error("The terminal belongs to another store"),
+                        "409": _error(
+                            "Another receipt with this store, POS and receipt number exists"
+                        ),
+                        "413": _error("Body larger than allowed"),
+                    },
+                }
+            },
+            "/members/resolve": {
+                "get": {
+                    "summary": "The member behind a scanned code, a card number or a phone",
+                    "parameters": [
+                        {"name": name, "in": "query", "schema": {"type": "string"}}
+                        for name in ("qr_token", "card_no", "phone")
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "card_no": {"type": "string"},
+                                    "name_masked": {"type": "string"},
+                                    "tier": {"type": ["string", "null"]},
+                                    "points_balance": {"type": "integer"},
+                                },
+                            },
+                            "Found",
+                        ),
+                        "400": _error("Give exactly one of qr_token, card_no or phone"),
+                        **auth_errors,
+                        "404": _error("No active member"),
+                    },
+                }
+            },
+        },
+    }
