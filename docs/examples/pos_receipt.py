@@ -45,7 +45,7 @@ def main() -> int:
         "store": STORE,
         "pos_no": "P03",
         "receipt_no": os.environ.get("POS_RECEIPT_NO", now.strftime("%Y%m%d-%H%M%S")),
-        "occurred_at": now.isoformat(timespec="seconds"),
+        "occurred_at": os.environ.get("POS_OCCURRED_AT", now.isoformat(timespec="seconds")),
         "member": {"card_no": CARD_NO} if CARD_NO else None,
         "lines": [
             {

@@ -4,7 +4,7 @@
 set -euo pipefail
 url=${POS_URL:-http://127.0.0.1:8000}
 path=/api/pos/v1/receipts
-now=$(TZ=Asia/Shanghai date +%Y-%m-%dT%H:%M:%S+08:00)
+now=${POS_OCCURRED_AT:-$(TZ=Asia/Shanghai date +%Y-%m-%dT%H:%M:%S+08:00)}
 receipt_no=${POS_RECEIPT_NO:-$(date +%Y%m%d-%H%M%S)}
 member=null
 [ -n "${POS_CARD_NO:-}" ] && member="{\"card_no\": \"$POS_CARD_NO\"}"
@@ -22,7 +22,7 @@ nonce=$(openssl rand -hex 16)
 body_hash=$(printf '%s' "$body" | openssl dgst -sha256 -r | cut -d' ' -f1)
 signature=$(printf 'POST\n%s\n%s\n%s\n%s' "$path" "$timestamp" "$nonce" "$body_hash" \
   | openssl dgst -sha256 -hmac "$POS_SECRET" -r | cut -d' ' -f1)
-curl -sS -i "$url$path" \
+curl -sS -i --fail-with-body "$url$path" \
   -H 'Content-Type: application/json' \
   -H "X-Pos-Terminal: $POS_TERMINAL" \
   -H "X-Pos-Timestamp: $timestamp" \
