@@ -1,0 +1,129 @@
+"""A member sees a receipt earned through the POS API on 我的会员 and 交易记录."""
+
+import json
+import secrets
+import time
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from loyalty.defaults import loyalty_defaults_install
+from loyalty.pos import pos_signature, pos_terminal_create
+from members.models import WechatIdentity
+from members.session import SESSION_KEY
+from tests.conftest import screenshot
+from tests.factories import MemberFactory, StoreFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _post_receipt(base_url, terminal, body: dict) -> dict:
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
+    path = "/api/pos/v1/receipts"
+    request = urllib.request.Request(base_url + path, data=raw, method="POST")  # noqa: S310
+    for name, value in {
+        "Content-Type": "application/json",
+        "X-Pos-Terminal": terminal.terminal_id,
+        "X-Pos-Timestamp": timestamp,
+        "X-Pos-Nonce": nonce,
+        "X-Pos-Signature": pos_signature(
+            secret=terminal.secret,
+            method="POST",
+            path=path,
+            timestamp=timestamp,
+            nonce=nonce,
+            body=raw,
+        ),
+    }.items():
+        request.add_header(name, value)
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - the live test server
+        assert response.status == 201
+        return json.loads(response.read())
+
+
+def _sign_in(page, live_server, member):
+    identity = WechatIdentity.objects.create(
+        app_id=settings.WECHAT_APP_ID,
+        openid="o_browser",
+        member=member,
+        nickname="王芳",
+        profile_fetched_at=timezone.now(),
+    )
+    session = SessionStore()
+    session[SESSION_KEY] = identity.pk
+    session.create()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_server, phone_page):
+    loyalty_defaults_install(apps)
+    store = StoreFactory(code="S01", name="武林旗舰店")
+    terminal = pos_terminal_create(store=store, name="2F 女装 01")
+    member = MemberFactory(home_store=store, name="王芳")
+    occurred = (timezone.localtime() - timedelta(minutes=5)).isoformat(timespec="seconds")
+    result = _post_receipt(
+        live_server.url,
+        terminal,
+        {
+            "store": "S01",
+            "pos_no": "P07",
+            "receipt_no": "20261125-000042",
+            "occurred_at": occurred,
+            "member": {"card_no": member.card_no},
+            "lines": [
+                {
+                    "sku": "6901234567890",
+                    "name": "真丝连衣裙",
+                    "spec": "M 藏青",
+                    "brand": "江南布衣",
+                    "category": "女装",
+                    "qty": 1,
+                    "amount_fen": 129900,
+                }
+            ],
+            "payments": [{"method": "wechat", "amount_fen": 129900}],
+            "total_fen": 129900,
+            "coupons": [],
+            "refund_of": None,
+        },
+    )
+    assert result["points_earned"] == 1299
+    page = phone_page
+    _sign_in(page, live_server, member)
+
+    page.goto(f"{live_server.url}/m/tier/")
+    expect(page.locator("[data-tier]")).to_have_attribute("data-tier", "regular")
+    expect(page.locator("[data-points]")).to_have_text("1299")
+    expect(page.locator("[data-gap]")).to_have_attribute("data-gap", str(500_000 - 129_900))
+    expect(page.get_by_text("3,701.00")).to_be_visible()
+    screenshot(page, "h5_my_membership")
+
+    page.goto(f"{live_server.url}/m/records/?tab=department")
+    row = page.locator('[data-receipt="20261125-000042"]')
+    expect(row).to_contain_text("江南布衣")
+    expect(row).to_contain_text("1,299.00")
+    screenshot(page, "h5_purchase_records")
+    row.click()
+    expect(page.locator("[data-line]")).to_contain_text("真丝连衣裙 M 藏青")
+    expect(page.locator("[data-points]")).to_have_text("+1299")
+    expect(page.get_by_text("P07")).to_be_visible()
+    screenshot(page, "h5_receipt_detail")
+
+    page.goto(f"{live_server.url}/m/records/?tab=points")
+    expect(page.locator("[data-entry]")).to_have_count(1)
+    expect(page.locator("[data-balance]")).to_have_text("1299")
