@@ -121,3 +121,33 @@ def test_expiry_with_concurrent_spends_keeps_the_ledger_whole(member):
     # The 2025 lot is consumed by spends first; whatever is left of it expired, no more.
     assert max(0, 100 - spent) <= expired <= 100
     assert points_balance(member_id=member.pk) == 200 - spent - expired
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_nightly_run_while_one_holds_the_lock_skips(member):
+    import threading
+
+    from django.db import connection
+
+    from core.locks import advisory_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def first_run():
+        try:
+            with advisory_lock("loyalty.points_expire") as acquired:
+                assert acquired
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    held.wait(10)
+    try:
+        assert points_expire_nightly.delay().get() == {"skipped": "running elsewhere"}
+    finally:
+        release.set()
+        thread.join()
+    assert "skipped" not in points_expire_nightly.delay().get()
