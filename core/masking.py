@@ -16,3 +16,12 @@ def mask_name(name: str | None) -> str:
         return ""
     keep = 2 if len(name) >= 4 and "·" not in name else 1
     return name[:keep] + "*" * (len(name) - keep)
+
+
+def mask_national_id(number: str | None) -> str:
+    """330106199001011234 -> 3301**********1234: the province and city, and the last four."""
+    if not number:
+        return ""
+    if len(number) < 12:
+        return "*" * len(number)
+    return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"

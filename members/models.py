@@ -5,6 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.masking import mask_national_id
+from members.pii import pii_decrypt
+
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
 link_validator = RegexValidator(
     r"^(/[^/\\]|https://)", _("Use a path on this site or an https link.")
@@ -86,6 +89,19 @@ class Member(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The ID number only ever as AES-GCM ciphertext (members/pii.py), plus a keyed HMAC of it
+    # that makes it unique and findable without decrypting every row.
+    national_id_cipher = models.BinaryField(_("national ID number (encrypted)"), null=True)
+    national_id_index = models.CharField(
+        _("national ID number blind index"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        error_messages={"unique": _("This ID number already belongs to another membership.")},
+    )
 
     class Meta:
         verbose_name = _("member")
@@ -99,10 +115,33 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=Q(card_no__regex=r"^[0-9]{12}$"), name="member_card_no_12_digits"
             ),
+            models.CheckConstraint(
+                condition=Q(national_id_cipher__isnull=True, national_id_index__isnull=True)
+                | Q(national_id_cipher__isnull=False, national_id_index__isnull=False),
+                name="member_national_id_cipher_with_index",
+            ),
+        ]
+        permissions = [
+            ("reveal_member_pii", _("Can reveal a member's full phone number and ID number")),
         ]
 
     def __str__(self):
         return f"{self.card_no} {self.name}".strip()
+
+    @property
+    def national_id_context(self) -> str:
+        """What the ciphertext is bound to: this row's ID number field."""
+        return f"members.member:{self.pk}:national_id"
+
+    def national_id_decrypted(self) -> str:
+        """The full ID number ("" if none): for the reveal service and the member's own use."""
+        if self.national_id_cipher is None:
+            return ""
+        return pii_decrypt(self.national_id_cipher, context=self.national_id_context)
+
+    @property
+    def national_id_masked(self) -> str:
+        return mask_national_id(self.national_id_decrypted())
 
     @property
     def card_no_display(self) -> str:
@@ -191,6 +230,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         BIND = "bind", _("Bind phone")
         CHANGE_PHONE = "change_phone", _("Change phone")
+        DELETE_ACCOUNT = "delete_account", _("Delete account")
 
     phone = models.CharField(_("phone"), max_length=11)
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
@@ -326,3 +366,125 @@ class Message(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Interest(models.Model):
+    """An interest members can tick on their profile (美食, 亲子…); the list is kept by staff."""
+
+    name = models.CharField(_("name"), max_length=16, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("interest")
+        verbose_name_plural = _("interests")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberProfile(models.Model):
+    """The extended profile (扩展资料) a member fills in and analysts segment by."""
+
+    class Education(models.TextChoices):
+        JUNIOR_HIGH = "junior_high", _("Junior high school or below")
+        HIGH_SCHOOL = "high_school", _("High school or technical school")
+        COLLEGE = "college", _("Junior college")
+        BACHELOR = "bachelor", _("Bachelor's degree")
+        MASTER = "master", _("Master's degree")
+        DOCTORATE = "doctorate", _("Doctorate")
+
+    class Occupation(models.TextChoices):
+        EMPLOYEE = "employee", _("Company employee")
+        PUBLIC_SECTOR = "public_sector", _("Civil servant or public institution")
+        BUSINESS_OWNER = "business_owner", _("Business owner or self-employed")
+        FREELANCE = "freelance", _("Freelancer")
+        STUDENT = "student", _("Student")
+        HOMEMAKER = "homemaker", _("Homemaker")
+        RETIRED = "retired", _("Retired")
+        OTHER = "other", _("Other")
+
+    class IncomeBand(models.TextChoices):
+        UNDER_5K = "lt5k", _("Under ¥5,000 a month")
+        FROM_5K = "5k_10k", _("¥5,000–10,000 a month")
+        FROM_10K = "10k_20k", _("¥10,000–20,000 a month")
+        FROM_20K = "20k_50k", _("¥20,000–50,000 a month")
+        OVER_50K = "gt50k", _("Over ¥50,000 a month")
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="profile"
+    )
+    education = models.CharField(
+        _("education"), max_length=16, choices=Education.choices, blank=True
+    )
+    occupation = models.CharField(
+        _("occupation"), max_length=16, choices=Occupation.choices, blank=True
+    )
+    income_band = models.CharField(
+        _("monthly income"), max_length=8, choices=IncomeBand.choices, blank=True
+    )
+    interests = models.ManyToManyField(
+        Interest, verbose_name=_("interests"), blank=True, related_name="profiles"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("extended profile")
+        verbose_name_plural = _("extended profiles")
+
+    def __str__(self):
+        return str(self.member)
+
+
+class DeliveryAddress(models.Model):
+    """A delivery address of a member (for points-mall goods sent by post); one is the default."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="addresses"
+    )
+    recipient = models.CharField(_("recipient"), max_length=32)
+    phone = models.CharField(_("phone"), max_length=11, validators=[phone_validator])
+    region = models.CharField(
+        _("province, city and district"), max_length=64, help_text=_("e.g. 浙江省 杭州市 西湖区")
+    )
+    detail = models.CharField(_("street address"), max_length=128)
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery address")
+        verbose_name_plural = _("delivery addresses")
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(is_default=True), name="address_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.region} {self.detail}"
+
+
+class Consent(models.Model):
+    """A separate consent (单独同意, PIPL Art. 29) a member gave, to which notice and when."""
+
+    class Purpose(models.TextChoices):
+        NATIONAL_ID = "national_id", _("Processing the national ID number")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consents"
+    )
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    policy_version = models.CharField(_("notice version"), max_length=16)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-granted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.policy_version}"

@@ -1,10 +1,13 @@
+from datetime import date
+
 import factory
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from members.cards import card_no_random
-from members.models import Member, Region, StaffProfile, Store, WechatIdentity
+from members.models import DeliveryAddress, Member, Region, StaffProfile, Store, WechatIdentity
+from members.national_id import national_id_check_char
 from members.session import SESSION_KEY
 
 TEST_PASSWORD = "correct horse 2026"
@@ -82,3 +85,21 @@ def signed_in_as(client, member, openid="o_a"):
     session[SESSION_KEY] = identity.pk
     session.save()
     return client
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveryAddress
+
+    member = factory.SubFactory(MemberFactory)
+    recipient = "张伟"
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    region = "浙江省 杭州市 西湖区"
+    detail = factory.Sequence(lambda n: f"文三路 {n} 号")
+
+
+def national_id_make(birth_date: date, *, female: bool = True, region: str = "330106", serial=12):
+    """A valid 18-character ID number (check digit included) for the birth date and gender."""
+    sequence = serial * 10 + (2 if female else 1)  # the 17th digit's parity is the gender
+    first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
+    return first17 + national_id_check_char(first17)

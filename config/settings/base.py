@@ -188,6 +188,13 @@ SMS_RESEND_COOLDOWN_SECONDS = 60
 SMS_DAILY_LIMIT_PER_PHONE = 10
 SMS_DAILY_LIMIT_PER_IP = 30
 
+# --- Personal data -------------------------------------------------------------------------
+# National ID numbers are encrypted with this key (base64 of 32 bytes; members/pii.py). The
+# default is for development and tests only; production requires its own.
+PII_ENCRYPTION_KEY = env(
+    "PII_ENCRYPTION_KEY", default="ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="
+)
+
 # --- The mall -------------------------------------------------------------------------------
 MALL_NAME = env("MALL_NAME", default="星河购物中心")
 

@@ -27,6 +27,8 @@ WECHAT_APP_ID = env("WECHAT_APP_ID")
 WECHAT_SECRET = env("WECHAT_SECRET")
 WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="https://api.weixin.qq.com/")
 WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="https://open.weixin.qq.com/connect/")
+# The key that encrypts national ID numbers at rest (members/pii.py): base64 of 32 bytes.
+PII_ENCRYPTION_KEY = env("PII_ENCRYPTION_KEY")
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

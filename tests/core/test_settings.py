@@ -31,6 +31,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "WECHAT_APP_ID": "wx1234567890abcdef",
     "WECHAT_SECRET": "0123456789abcdef0123456789abcdef",
+    "PII_ENCRYPTION_KEY": "q3Ut8yV0b6m1C2p9xZk4L7wE5rT0aS8dF1gH2jK3lM4=",
 }
 
 
@@ -45,6 +46,7 @@ SETTINGS_VARIABLES = {
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "WECHAT_APP_ID",
     "WECHAT_SECRET",
+    "PII_ENCRYPTION_KEY",
 }
 
 
@@ -99,7 +101,15 @@ def test_production_reads_everything_from_the_environment():
 
 @pytest.mark.parametrize(
     "missing",
-    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "WECHAT_APP_ID", "WECHAT_SECRET"],
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "WECHAT_APP_ID",
+        "WECHAT_SECRET",
+        "PII_ENCRYPTION_KEY",
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
