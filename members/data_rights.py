@@ -1,13 +1,17 @@
-"""A member's rights over their data: a copy of everything we hold about them (PIPL Art. 45)."""
+"""A member's rights over their data: a copy of everything we hold about them (PIPL Art. 45)
+and deletion of their account (注销, Art. 47)."""
 
+from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_log
 from loyalty.models import Receipt
-from members.models import Member
+from members.models import Member, MemberProfile, SmsCode
 
 
 def member_data_export(*, member: Member) -> dict:
     """Everything held about `member`, as plain JSON-ready data; no other member's data."""
+    profile = MemberProfile.objects.filter(member=member).first()
     receipts = (
         Receipt.objects.filter(member=member)
         .select_related("store")
@@ -22,11 +26,41 @@ def member_data_export(*, member: Member) -> dict:
             "phone": member.phone,
             "gender": member.gender,
             "birthday": member.birthday.isoformat() if member.birthday else None,
+            # Masked even here: a download is easily forwarded, and the member knows the number.
+            "national_id": member.national_id_masked or None,
             "home_store": member.home_store.code if member.home_store else None,
             "registration_channel": member.channel,
             "registered_at": member.registered_at.isoformat(),
             "status": member.status,
         },
+        "extended_profile": {
+            "education": profile.education,
+            "occupation": profile.occupation,
+            "income_band": profile.income_band,
+            "interests": [i.name for i in profile.interests.all()],
+            "updated_at": profile.updated_at.isoformat(),
+        }
+        if profile
+        else None,
+        "addresses": [
+            {
+                "recipient": a.recipient,
+                "phone": a.phone,
+                "region": a.region,
+                "detail": a.detail,
+                "default": a.is_default,
+            }
+            for a in member.addresses.all()
+        ],
+        "consents": [
+            {
+                "purpose": c.purpose,
+                "policy_version": c.policy_version,
+                "granted_at": c.granted_at.isoformat(),
+                "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+            }
+            for c in member.consents.order_by("granted_at")
+        ],
         "wechat": [
             {
                 "openid": i.openid,
@@ -68,3 +102,55 @@ def member_data_export(*, member: Member) -> dict:
             for r in receipts
         ],
     }
+
+
+@transaction.atomic
+def member_delete(*, member_id: int) -> Member:
+    """注销账号: erase the member's personal data for good and close the membership.
+
+    Name, phone, gender, birthday and the ID number (ciphertext and blind index) are blanked;
+    the extended profile, addresses, consents, inbox, till codes, SMS codes and WeChat
+    identities are deleted, so the same WeChat user or phone can later join afresh. The row
+    itself stays, as an anonymous surrogate that receipts and the points ledger keep pointing
+    at, so totals still reconcile. Writes an audit row; locks the member row.
+    """
+    member = Member.objects.select_for_update().get(pk=member_id)
+    if member.closed_at is not None:
+        return member  # deleted already
+    deleted = {
+        "addresses": member.addresses.all().delete()[0],
+        "consents": member.consents.all().delete()[0],
+        "messages": member.messages.all().delete()[0],
+        "wechat_identities": member.wechat_identities.all().delete()[0],
+        "card_codes": member.card_codes.all().delete()[0],
+        "extended_profile": MemberProfile.objects.filter(member=member).delete()[0],
+    }
+    if member.phone:
+        SmsCode.objects.filter(phone=member.phone).delete()
+    member.name = ""
+    member.phone = None
+    member.gender = Member.Gender.UNKNOWN
+    member.birthday = None
+    member.national_id_cipher = None
+    member.national_id_index = None
+    member.status = Member.Status.CLOSED
+    member.closed_at = timezone.now()
+    member.save(
+        update_fields=[
+            "name",
+            "phone",
+            "gender",
+            "birthday",
+            "national_id_cipher",
+            "national_id_index",
+            "status",
+            "closed_at",
+        ]
+    )
+    audit_log(
+        actor=None,
+        action="members.member.deleted",
+        target=member,
+        data={"requested_by": "member", "deleted": deleted},
+    )
+    return member

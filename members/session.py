@@ -33,6 +33,12 @@ def member_session_login(request, identity: WechatIdentity) -> None:
     request.session[SESSION_KEY] = identity.pk
 
 
+def member_session_logout(request) -> None:
+    """End the member's session: its data is gone and a new session id is issued."""
+    request.session.flush()
+    request._wechat_identity = None
+
+
 def current_identity(request) -> WechatIdentity | None:
     if not hasattr(request, "_wechat_identity"):
         identity_id = request.session.get(SESSION_KEY)

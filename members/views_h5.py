@@ -5,22 +5,49 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ServiceError
+from core.masking import mask_phone
 from members import wechat
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
-from members.data_rights import member_data_export
-from members.forms import PhoneBindForm
+from members.data_rights import member_data_export, member_delete
+from members.forms import AccountDeleteForm, AddressForm, IdentityForm, PhoneBindForm, ProfileForm
 from members.messaging import message_read, unread_count
-from members.models import CardPageSettings, MenuButton, Message, SmsCode
+from members.models import (
+    CardPageSettings,
+    DeliveryAddress,
+    Member,
+    MemberProfile,
+    MenuButton,
+    Message,
+    SmsCode,
+)
 from members.otp import SmsCodeError, sms_code_send, sms_code_verify
+from members.profile import (
+    FIELD_LABELS,
+    ID_CONSENT_POLICY_VERSION,
+    address_create,
+    address_delete,
+    address_update,
+    locked_fields,
+    locked_notice,
+    member_identity_set,
+    member_profile_update,
+)
+from members.selectors import member_profile_completeness
 from members.services import member_bind_phone, wechat_identity_login
-from members.session import current_identity, member_required, member_session_login, safe_next
+from members.session import (
+    current_identity,
+    member_required,
+    member_session_login,
+    member_session_logout,
+    safe_next,
+)
 
 OAUTH_SESSION_KEY = "wechat_oauth"
 
@@ -206,3 +233,227 @@ def member_data_download(request):
     filename = f"member-{request.member.card_no}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- Profile (个人资料) -------------------------------------------------------------------
+
+
+@member_required
+def member_profile(request):
+    member = request.member
+    locked = locked_fields(member)
+    profile = MemberProfile.objects.filter(member=member).first()
+    gender = member.get_gender_display() if member.gender != Member.Gender.UNKNOWN else ""
+    values = {
+        "name": member.name,
+        "gender": gender,
+        "phone": mask_phone(member.phone),
+        "national_id": member.national_id_masked,
+        "birthday": member.birthday.isoformat() if member.birthday else "",
+    }
+    rows = {
+        field: {
+            "field": field,
+            "label": FIELD_LABELS[field],
+            "value": value,
+            "notice": locked_notice(field) if field in locked else "",
+        }
+        for field, value in values.items()
+    }
+    return render(
+        request,
+        "h5/members/profile.html",
+        {
+            "member": member,
+            "identity": current_identity(request),
+            "identity_rows": [rows[f] for f in ("name", "gender", "phone", "national_id")],
+            "birthday_row": rows["birthday"],
+            "profile": profile,
+            "interests": list(profile.interests.all()) if profile else [],
+            "addresses": list(member.addresses.all()[:1]),
+            "address_count": member.addresses.count(),
+            "completeness": member_profile_completeness(member=member),
+            "tab": "card",
+        },
+    )
+
+
+@member_required
+def member_field_locked(request, field: str):
+    """The notice a locked row shows in a dialog, as a page for browsers without JavaScript."""
+    if field not in FIELD_LABELS:
+        raise Http404
+    return render(
+        request,
+        "h5/members/profile_locked.html",
+        {"label": FIELD_LABELS[field], "notice": locked_notice(field), "tab": "card"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def member_identity(request):
+    """Fill in name, gender and ID number once; they lock when saved."""
+    locked = locked_fields(request.member)
+    if {"name", "gender", "national_id"} <= locked:
+        return redirect("h5:member_profile")
+    form = IdentityForm(request.POST or None, locked=locked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_identity_set(member_id=request.member.pk, **form.cleaned_data)
+        except ServiceError as exc:
+            field = "national_id" if "national_id" in form.fields else None
+            form.add_error(field if exc.code.startswith("national_id") else None, exc.message)
+        else:
+            if form.cleaned_data.get("national_id"):
+                messages.success(
+                    request, _("Saved. Your birthday and gender were taken from your ID number.")
+                )
+            else:
+                messages.success(request, _("Saved."))
+            return redirect("h5:member_profile")
+    return render(
+        request,
+        "h5/members/profile_identity.html",
+        {"form": form, "policy_version": ID_CONSENT_POLICY_VERSION, "tab": "card"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def member_profile_edit(request):
+    """The extended profile: birthday (once), education, occupation, income, interests."""
+    member = request.member
+    profile = MemberProfile.objects.filter(member=member).first()
+    initial = {}
+    if profile is not None:
+        initial = {
+            "education": profile.education,
+            "occupation": profile.occupation,
+            "income_band": profile.income_band,
+            "interests": list(profile.interests.all()),
+        }
+    form = ProfileForm(
+        request.POST or None, initial=initial, birthday_locked=member.birthday is not None
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_profile_update(member_id=member.pk, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("h5:member_profile")
+    return render(
+        request,
+        "h5/members/profile_edit.html",
+        {"form": form, "member": member, "tab": "card"},
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required
+def address_list(request):
+    return render(
+        request,
+        "h5/members/address_list.html",
+        {"addresses": request.member.addresses.all(), "tab": "card"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def address_edit(request, address_id: int | None = None):
+    """Add an address, or change one of the member's own (anyone else's is a 404)."""
+    address = None
+    if address_id is not None:
+        address = get_object_or_404(DeliveryAddress, pk=address_id, member=request.member)
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if address is None:
+                address_create(member_id=request.member.pk, **form.cleaned_data)
+            else:
+                address_update(
+                    member_id=request.member.pk, address_id=address.pk, **form.cleaned_data
+                )
+        except DeliveryAddress.DoesNotExist:
+            raise Http404 from None
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Address saved."))
+            return redirect("h5:address_list")
+    return render(
+        request,
+        "h5/members/address_form.html",
+        {"form": form, "address": address, "tab": "card"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@member_required
+def address_remove(request, address_id: int):
+    try:
+        address_delete(member_id=request.member.pk, address_id=address_id)
+    except DeliveryAddress.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Address deleted."))
+    return redirect("h5:address_list")
+
+
+# --- Account deletion (注销账号) ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def member_delete_confirm(request):
+    """注销账号: explain what is lost, then confirm with a code sent to the bound phone."""
+    member = request.member
+    form = AccountDeleteForm(request.POST or None)
+    code_sent = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("action") == "send":
+                sms_code_send(
+                    phone=member.phone,
+                    purpose=SmsCode.Purpose.DELETE_ACCOUNT,
+                    ip=_client_ip(request),
+                )
+                code_sent = True
+                messages.success(
+                    request,
+                    _("A code was sent to %(phone)s.") % {"phone": mask_phone(member.phone)},
+                )
+            elif not data["understood"]:
+                form.add_error("understood", _("Please confirm that you understand."))
+            elif not data["code"]:
+                form.add_error("code", _("Enter the 6-digit code from the text message."))
+            else:
+                sms_code_verify(
+                    phone=member.phone, purpose=SmsCode.Purpose.DELETE_ACCOUNT, code=data["code"]
+                )
+                member_delete(member_id=member.pk)
+                member_session_logout(request)
+                return redirect("h5:member_deleted")
+        except ServiceError as exc:
+            form.add_error("code" if isinstance(exc, SmsCodeError) else None, exc.message)
+    return render(
+        request,
+        "h5/members/account_delete.html",
+        {
+            "form": form,
+            "code_sent": code_sent,
+            "phone_masked": mask_phone(member.phone),
+            "tab": "card",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def member_deleted(request):
+    return render(request, "h5/members/account_deleted.html", {"hide_tabbar": True})

@@ -48,3 +48,35 @@ def test_a_member_downloads_all_of_their_data_and_nobody_elses(client):
 
 def test_the_download_needs_a_signed_in_member(client):
     assert client.get("/m/me/data.json").status_code == 302
+
+
+def test_the_copy_has_the_extended_profile_addresses_and_consents(client):
+    from datetime import date
+
+    from members.models import Interest
+    from members.profile import member_identity_set, member_profile_update
+    from tests.factories import AddressFactory, national_id_make
+
+    me, other = MemberFactory(name="王芳", gender="U"), MemberFactory(gender="U")
+    number = national_id_make(date(1990, 3, 7))
+    member_identity_set(member_id=me.pk, national_id=number, national_id_consent=True)
+    food = Interest.objects.get_or_create(name="美食")[0]
+    member_profile_update(member_id=me.pk, education="master", interests=[food])
+    AddressFactory(member=me, detail="文三路 90 号", is_default=True)
+    AddressFactory(member=other, detail="别人家")
+    member_identity_set(
+        member_id=other.pk,
+        national_id=national_id_make(date(1980, 1, 1), female=False),
+        national_id_consent=True,
+    )
+    signed_in_as(client, me)
+    data = json.loads(client.get("/m/me/data.json").content)
+    assert data["extended_profile"]["education"] == "master"
+    assert data["extended_profile"]["interests"] == ["美食"]
+    assert [(a["detail"], a["default"]) for a in data["addresses"]] == [("文三路 90 号", True)]
+    assert [(c["purpose"], c["policy_version"]) for c in data["consents"]] == [
+        ("national_id", "2026-11")
+    ]
+    assert data["profile"]["birthday"] == "1990-03-07"
+    assert data["profile"]["national_id"] == number[:4] + "*" * 10 + number[-4:]
+    assert "别人家" not in json.dumps(data, ensure_ascii=False)
