@@ -9,6 +9,8 @@ from import_export.widgets import ForeignKeyWidget
 from core.masking import mask_phone
 from members.models import (
     CardPageSettings,
+    Consent,
+    Interest,
     Member,
     MenuButton,
     Region,
@@ -130,4 +132,29 @@ class CardPageSettingsAdmin(admin.ModelAdmin):
         return not CardPageSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Interest)
+class InterestAdmin(admin.ModelAdmin):
+    """The interests members can tick on their profile."""
+
+    list_display = ["name", "order", "active"]
+    list_editable = ["order", "active"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Separate consents, as evidence: read-only."""
+
+    scope_store_field = "member__home_store"
+    list_display = ["member", "purpose", "policy_version", "granted_at", "withdrawn_at"]
+    list_filter = ["purpose", "policy_version"]
+    search_fields = ["=member__card_no"]
+    list_select_related = ["member"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

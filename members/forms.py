@@ -211,3 +211,24 @@ class AccountDeleteForm(forms.Form):
             raise forms.ValidationError(_("The code has 6 digits."))
         return code
 
+
+class MemberSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Card number, phone or ID number"),
+        max_length=32,
+        required=False,
+    )
+
+
+class PiiRevealForm(forms.Form):
+    field = forms.ChoiceField(
+        label=_("Show"),
+        choices=[("phone", _("Full phone number")), ("national_id", _("Full ID number"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        min_length=4,
+        max_length=200,
+        help_text=_("Why you need the full value, e.g. the ticket number. It is logged."),
+    )

@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import ServiceError
+from core.audit import audit_log
+from core.exceptions import PermissionDenied, ServiceError
 from members.cards import card_no_random
 from members.models import Member, Store, WechatIdentity
 from members.wechat import WeChatUser
@@ -110,3 +111,28 @@ def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = ""
     identity.member = member
     identity.save(update_fields=["member"])
     return member
+
+
+PII_FIELDS = {"phone", "national_id"}
+
+
+def member_pii_reveal(*, member: Member, field: str, actor, reason: str) -> str:
+    """The full phone number or ID number of `member` for a staff user allowed to see it, each
+    read written to the audit log with the reason given."""
+    if not actor.has_perm("members.reveal_member_pii"):
+        raise PermissionDenied()
+    if field not in PII_FIELDS:
+        raise ValueError(f"not a revealable field: {field}")
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for looking at this."), code="reason_required")
+    value = member.phone or "" if field == "phone" else member.national_id_decrypted()
+    if not value:
+        raise ServiceError(_("Nothing is on file to show."), code="nothing_to_reveal")
+    audit_log(
+        actor=actor,
+        action="members.pii.revealed",
+        target=member,
+        data={"field": field, "reason": reason},
+    )
+    return value

@@ -1,13 +1,19 @@
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from core.audit import audit_log
 from core.auth import backoffice_required
-from members.forms import MessagePushForm
+from core.exceptions import ServiceError
+from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
 from members.messaging import messages_send
-from members.models import Member
+from members.models import Member, MemberProfile
 from members.scoping import scoped
+from members.selectors import members_search
+from members.services import member_pii_reveal
 
 
 @backoffice_required(perm="members.add_message")
@@ -34,3 +40,67 @@ def message_push(request):
         messages.success(request, _("Message sent to %(count)s members.") % {"count": count})
         return redirect("backoffice:message_push")
     return render(request, "backoffice/members/message_push.html", {"form": form})
+
+
+def _members_in_scope(user):
+    return scoped(Member.objects.select_related("home_store"), user=user, store_field="home_store")
+
+
+@backoffice_required(perm="members.view_member")
+def member_list(request):
+    """Members in the staff member's scope, found by exact card number, phone or ID number."""
+    form = MemberSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    members = members_search(_members_in_scope(request.user), query)
+    page = Paginator(members, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/members/member_list.html",
+        {"form": form, "page": page, "query": query},
+    )
+
+
+def _member_detail(request, member, *, form, revealed=None, status=200):
+    return render(
+        request,
+        "backoffice/members/member_detail.html",
+        {
+            "member": member,
+            "profile": MemberProfile.objects.filter(member=member)
+            .prefetch_related("interests")
+            .first(),
+            "form": form,
+            "revealed": revealed,
+            "can_reveal": request.user.has_perm("members.reveal_member_pii"),
+        },
+        status=status,
+    )
+
+
+@backoffice_required(perm="members.view_member")
+def member_detail(request, member_id: int):
+    """One member, with personal data masked; out of the staff member's scope is a 404."""
+    member = get_object_or_404(_members_in_scope(request.user), pk=member_id)
+    return _member_detail(request, member, form=PiiRevealForm())
+
+
+@never_cache
+@require_POST
+@backoffice_required(perm="members.reveal_member_pii")
+def member_reveal(request, member_id: int):
+    """Show one full value (phone or ID number) for a stated reason; each call is audited."""
+    member = get_object_or_404(_members_in_scope(request.user), pk=member_id)
+    form = PiiRevealForm(request.POST)
+    if form.is_valid():
+        field = form.cleaned_data["field"]
+        try:
+            value = member_pii_reveal(
+                member=member, field=field, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            label = dict(form.fields["field"].choices)[field]
+            revealed = {"field": field, "label": label, "value": value}
+            return _member_detail(request, member, form=PiiRevealForm(), revealed=revealed)
+    return _member_detail(request, member, form=form, status=400)
