@@ -199,3 +199,15 @@ def test_the_profile_pages_need_a_signed_in_member(client):
     for url in ["/m/me/profile/", URL, "/m/me/profile/more/", "/m/me/addresses/", "/m/me/delete/"]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/m/wechat/login/")
+
+
+def test_the_service_itself_refuses_an_id_number_without_consent():
+    from core.exceptions import ServiceError
+    from members.profile import member_identity_set
+
+    member = MemberFactory(gender="U", birthday=None)
+    with pytest.raises(ServiceError) as exc:
+        member_identity_set(member_id=member.pk, national_id=national_id_make(date(1990, 1, 1)))
+    assert exc.value.code == "consent_required"
+    member.refresh_from_db()
+    assert member.national_id_cipher is None and not Consent.objects.exists()

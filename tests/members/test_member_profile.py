@@ -117,3 +117,15 @@ def test_the_id_number_is_not_counted_in_completeness(member):
 
 def test_the_card_page_links_to_the_profile(client, member):
     assert 'href="/m/me/profile/"' in client.get("/m/card/").content.decode()
+
+
+def test_the_service_refuses_a_second_birthday_even_when_asked_directly(member):
+    from core.exceptions import ServiceError
+    from members.profile import member_profile_update
+
+    member_profile_update(member_id=member.pk, birthday=date(1991, 5, 20))
+    with pytest.raises(ServiceError) as exc:
+        member_profile_update(member_id=member.pk, birthday=date(1991, 12, 1))
+    assert exc.value.code == "field_locked"
+    member.refresh_from_db()
+    assert member.birthday == date(1991, 5, 20)

@@ -121,6 +121,9 @@ def test_list_and_detail_show_no_full_phone_id_or_name(client, member, role):
 
 def test_search_finds_exact_card_phone_or_id_within_scope(client, member, store_b):
     other = MemberFactory(phone="13900000001", home_store=store_b)
+    # Neighbours sharing all but the last digit: a prefix search would find them too.
+    last = str((int(member.card_no[-1]) + 1) % 10)
+    MemberFactory(phone="13912345679", card_no=member.card_no[:-1] + last)
     client.force_login(staff(Role.HQ_ADMIN))
 
     def found(query):
