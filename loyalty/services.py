@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.dates import local_day_start
 from core.exceptions import ServiceError
-from loyalty.ledger import points_post
+from loyalty.ledger import points_balance, points_post
 from loyalty.models import LoyaltySettings, PointsEntry, Receipt, ReceiptClaim, SignIn
 from loyalty.receipts import LineIn, ReceiptIn, receipt_record
 from members.models import Member, Store
@@ -203,3 +203,25 @@ def _notify(claim: ReceiptClaim) -> None:
         body=body,
         link="/m/claims/",
     )
+
+
+def member_loyalty_close(*, member_id: int) -> dict:
+    """An account being deleted (注销): its points are forfeited through the ledger and the
+    photos of its receipt claims erased; receipts and entries stay, without identity."""
+    balance = points_balance(member_id=member_id)
+    if balance > 0:
+        points_post(
+            member_id=member_id,
+            kind=PointsEntry.Kind.ADJUST,
+            points=-balance,
+            key=f"forfeit:{member_id}",
+            memo=str(_("Account closed: points forfeited")),
+            floor_at_zero=True,
+        )
+    photos = 0
+    for claim in ReceiptClaim.objects.filter(member_id=member_id).exclude(photo=""):
+        claim.photo.delete(save=False)
+        claim.photo = ""
+        claim.save(update_fields=["photo"])
+        photos += 1
+    return {"points_forfeited": balance, "claim_photos": photos}

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from core.audit import audit_log
 from loyalty.models import Receipt
+from loyalty.services import member_loyalty_close
 from members.models import Member, MemberProfile, SmsCode
 
 
@@ -127,6 +128,7 @@ def member_delete(*, member_id: int) -> Member:
     }
     if member.phone:
         SmsCode.objects.filter(phone=member.phone).delete()
+    deleted.update(member_loyalty_close(member_id=member.pk))
     member.name = ""
     member.phone = None
     member.gender = Member.Gender.UNKNOWN

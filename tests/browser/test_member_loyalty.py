@@ -106,7 +106,11 @@ def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_serv
     page = phone_page
     _sign_in(page, live_server, member)
 
-    page.goto(f"{live_server.url}/m/tier/")
+    page.goto(f"{live_server.url}/m/card/")
+    expect(page.locator("[data-card-tier]")).to_have_text("普卡")
+    expect(page.locator("[data-card-points]")).to_have_text("1299")
+    screenshot(page, "h5_member_card_with_points")
+    page.locator('a[href="/m/tier/"]').click()
     expect(page.locator("[data-tier]")).to_have_attribute("data-tier", "regular")
     expect(page.locator("[data-points]")).to_have_text("1299")
     expect(page.locator("[data-gap]")).to_have_attribute("data-gap", str(500_000 - 129_900))

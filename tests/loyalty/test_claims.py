@@ -165,3 +165,23 @@ def test_staff_review_claims_of_their_store_only(
 def test_analysts_cannot_review_claims(client, store):
     client.force_login(StaffFactory(user__role=Role.ANALYST).user)
     assert client.get("/backoffice/loyalty/claims/").status_code == 403
+
+
+def test_deleting_the_account_forfeits_points_and_erases_claim_photos(
+    member, store, reviewer, settings, tmp_path
+):
+    from members.data_rights import member_delete
+
+    settings.MEDIA_ROOT = tmp_path
+    claim = _claim(member, store)
+    claim_approve(claim=claim, actor=reviewer)
+    photo_path = tmp_path / ReceiptClaim.objects.get().photo.name
+    assert photo_path.exists()
+
+    member_delete(member_id=member.pk)
+
+    assert points_balance(member_id=member.pk) == 0
+    assert not photo_path.exists()
+    assert ReceiptClaim.objects.get().photo.name == ""
+    assert Receipt.objects.filter(member=member).count() == 1  # kept, without identity
+    assert ledger_check() == []

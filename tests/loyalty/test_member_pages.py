@@ -82,3 +82,12 @@ def test_the_pages_need_a_signed_in_member(client, db):
     for url in ["/m/tier/", "/m/records/", "/m/sign-in/", "/m/claims/"]:
         response = client.get(url)
         assert response.status_code == 302 and "/m/wechat/login/" in response["Location"]
+
+
+def test_the_card_page_shows_tier_badge_and_points(pos, member, signed_in):
+    pos.receipt(sale(member, amount_fen=600_000))
+
+    html = signed_in.get("/m/card/").content.decode()
+
+    assert "data-card-tier>银卡<" in html
+    assert "data-card-points>6000<" in html  # the receipt that upgrades earns at the old rate
