@@ -12,6 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_first_visit_wechat_sign_in_phone_binding_and_the_card(
     live_server, phone_page, fake_wechat, sms_outbox
 ):
+    from django.apps import apps
+
+    from loyalty.defaults import loyalty_defaults_install
+
+    loyalty_defaults_install(apps)  # the tiers a migration gives every mall
     page = phone_page
     page.goto(f"{live_server.url}/m/card/")
     # The fake's stand-in for WeChat's authorization: pick the WeChat user.
@@ -33,6 +38,8 @@ def test_first_visit_wechat_sign_in_phone_binding_and_the_card(
     expect(page.locator("[data-nickname]")).to_have_text("李娜")
     member = Member.objects.get(phone="13800138000")
     expect(page.locator("[data-card-no]")).to_have_text(member.card_no_display)
+    expect(page.locator("[data-card-tier]")).to_have_text("普卡")
+    expect(page.locator("[data-card-points]")).to_have_text("0")
     expect(page.get_by_text("注册成功")).to_be_visible()
     expect(page.locator("#till-code .h5-till__qr svg")).to_be_visible()
     code = page.locator("[data-part=code]").get_attribute("data-code")
