@@ -7,8 +7,11 @@ WHERE clause against the committed row). Lock order: the account row first, then
 else the caller locks (stock, prizes), by ascending id.
 """
 
+import csv
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -202,3 +205,186 @@ def ledger_check(*, limit: int = 20) -> list[Breach]:
             cursor.execute(f"{sql} LIMIT {int(limit)}")  # noqa: S608 - constant SQL
             breaches += [Breach(name, ", ".join(map(str, row))) for row in cursor.fetchall()]
     return breaches
+
+
+# --- Bulk posting (imports and the demo history) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryIn:
+    """One entry for points_post_many. `reverses_key` names the entry it corrects, posted
+    before or earlier in the same batch; `created_at` backdates history (default: now)."""
+
+    member_id: int
+    kind: str
+    points: int
+    key: str
+    receipt_id: int | None = None
+    reverses_key: str = ""
+    memo: str = ""
+    earned_on: date | None = None
+    created_at: datetime | None = None
+    floor_at_zero: bool = False
+
+
+@dataclass(frozen=True)
+class BulkPosted:
+    entries: int  # appended
+    skipped: int  # keys already posted, and debits floored to nothing
+    points: int  # net points moved
+
+
+_BULK_STAGE = """
+    CREATE TEMP TABLE ledger_in (
+        seq integer PRIMARY KEY, member_id bigint NOT NULL, kind varchar(8) NOT NULL,
+        points bigint NOT NULL, key varchar(120) NOT NULL, receipt_id bigint,
+        reverses_key varchar(120), reverses_id bigint, memo varchar(200), expires_on date,
+        created_at timestamptz NOT NULL, floor_at_zero boolean NOT NULL
+    ) ON COMMIT DROP"""
+
+# Balances in one pass. With S the running sum (from the locked balance) and m its running
+# minimum, a balance that floored debits clip at zero is S - LEAST(0, m): the reflected walk.
+# `posted` is what each entry really moves; a non-floored debit that would have to be clipped
+# is a debit the balance does not cover.
+_BULK_RUN = """
+    CREATE TEMP TABLE ledger_run ON COMMIT DROP AS
+    WITH s AS (
+        SELECT i.*, a.id AS account_id, a.balance AS start,
+               a.balance + SUM(i.points) OVER (PARTITION BY a.id ORDER BY i.seq) AS total
+        FROM ledger_in i JOIN loyalty_pointsaccount a ON a.member_id = i.member_id),
+    b AS (
+        SELECT s.*, total - LEAST(0, MIN(total) OVER (PARTITION BY account_id ORDER BY seq))
+               AS balance_after
+        FROM s)
+    SELECT b.*, balance_after - COALESCE(
+               LAG(balance_after) OVER (PARTITION BY account_id ORDER BY seq), start) AS posted
+    FROM b"""
+
+# Ids come from the table's sequence and are handed out in batch order, so balance_after is
+# the running sum by id as ledger_check reads it; earlier entries of these accounts all have
+# smaller ids because their rows are locked before any id is drawn.
+_BULK_NUMBER = """
+    CREATE TEMP TABLE ledger_new ON COMMIT DROP AS
+    WITH ids AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS n FROM (
+            SELECT nextval(%s::regclass) AS id FROM generate_series(1, (SELECT count(*) FROM ledger_run WHERE posted <> 0))) x),
+    rows AS (
+        SELECT r.*, row_number() OVER (ORDER BY seq) AS n FROM ledger_run r WHERE posted <> 0)
+    SELECT ids.id, rows.* FROM rows JOIN ids USING (n)"""
+
+_BULK_INSERT = """
+    INSERT INTO loyalty_pointsentry (id, account_id, kind, points, balance_after, key,
+        receipt_id, reverses_id, expires_on, memo, actor_id, created_at)
+    SELECT n.id, n.account_id, n.kind, n.posted, n.balance_after, n.key, n.receipt_id,
+           COALESCE(n.reverses_id, batch.id), n.expires_on, COALESCE(n.memo, ''), NULL,
+           n.created_at
+    FROM ledger_new n LEFT JOIN ledger_new batch
+         ON n.reverses_id IS NULL AND batch.key = n.reverses_key
+    ORDER BY n.id"""
+
+
+def points_post_many(entries: Iterable[EntryIn], *, now: datetime | None = None) -> BulkPosted:
+    """Append many entries at once with points_post's guarantees: each key counts once (keys
+    already posted are skipped, so a rerun posts nothing), balance_after is the running sum
+    of each account, and balances move in the same transaction, never below zero. Entries of
+    an account apply in the order given; floor_at_zero debits take only what is there, and
+    any other debit the balance does not cover raises InsufficientPoints (nothing is posted).
+
+    Staged with COPY, computed in set-based SQL. Locks the accounts involved in id order, so
+    single posts to them wait and cannot interleave."""
+    now = now or timezone.now()
+    policy = LoyaltySettings.current()
+    kinds = set(PointsEntry.Kind.values)
+    stage = io.StringIO()
+    writer = csv.writer(stage, lineterminator="\n")
+    keys: set[str] = set()
+    for seq, entry in enumerate(entries):
+        if entry.points == 0:
+            raise ValueError("a points entry moves the balance")
+        if entry.kind not in kinds:
+            raise ValueError(f"unknown entry kind {entry.kind!r}")
+        if not entry.key or entry.key in keys:
+            raise ValueError(f"empty or repeated key {entry.key!r} in one batch")
+        keys.add(entry.key)
+        at = entry.created_at or now
+        expires_on = (
+            credit_expires_on(entry.earned_on or timezone.localdate(at), policy)
+            if entry.points > 0
+            else None
+        )
+        writer.writerow(
+            [
+                seq,
+                entry.member_id,
+                entry.kind,
+                entry.points,
+                entry.key,
+                entry.receipt_id,
+                entry.reverses_key or None,
+                None,
+                entry.memo[:200],
+                expires_on,
+                at.isoformat(),
+                "t" if entry.floor_at_zero else "f",
+            ]
+        )
+    if not keys:
+        return BulkPosted(0, 0, 0)
+    stage.seek(0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Sorts of a few hundred thousand rows stay in memory (until the transaction ends).
+        cursor.execute("SELECT set_config('work_mem', '256MB', true)")
+        cursor.execute(_BULK_STAGE)
+        cursor.copy_expert("COPY ledger_in FROM STDIN WITH (FORMAT csv)", stage)
+        cursor.execute("ANALYZE ledger_in")
+        cursor.execute(
+            "INSERT INTO loyalty_pointsaccount (member_id, balance, updated_at)"
+            " SELECT DISTINCT member_id, 0, %s FROM ledger_in"
+            " ON CONFLICT (member_id) DO NOTHING",
+            [now],
+        )
+        cursor.execute(
+            "SELECT id FROM loyalty_pointsaccount"
+            " WHERE member_id IN (SELECT member_id FROM ledger_in) ORDER BY id FOR UPDATE"
+        )
+        # Keys posted before (or by a single post that held a lock until just now).
+        cursor.execute(
+            "SELECT i.key FROM ledger_in i JOIN loyalty_pointsentry e ON e.key = i.key"
+            " JOIN loyalty_pointsaccount a ON a.id = e.account_id"
+            " WHERE a.member_id <> i.member_id OR e.kind <> i.kind LIMIT 1"
+        )
+        if cursor.fetchone() is not None:
+            raise LedgerConflict()
+        cursor.execute("DELETE FROM ledger_in i USING loyalty_pointsentry e WHERE e.key = i.key")
+        cursor.execute(
+            "UPDATE ledger_in i SET reverses_id = e.id FROM loyalty_pointsentry e"
+            " WHERE i.reverses_key IS NOT NULL AND e.key = i.reverses_key"
+        )
+        cursor.execute(_BULK_RUN)
+        cursor.execute("ANALYZE ledger_run")
+        cursor.execute("SELECT 1 FROM ledger_run WHERE NOT floor_at_zero AND posted <> points")
+        if cursor.fetchone() is not None:
+            raise InsufficientPoints()
+        cursor.execute(  # no LIMIT: it would talk the planner into a nested loop
+            "SELECT min(n.reverses_key) FROM ledger_run n"
+            " WHERE n.reverses_key IS NOT NULL AND n.reverses_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM ledger_run b WHERE b.key = n.reverses_key)"
+        )
+        missing = cursor.fetchone()
+        if missing[0] is not None:
+            raise ValueError(f"reverses_key {missing[0]!r} names no entry")
+        cursor.execute("SELECT pg_get_serial_sequence('loyalty_pointsentry', 'id')")
+        cursor.execute(_BULK_NUMBER, [cursor.fetchone()[0]])
+        cursor.execute("ANALYZE ledger_new")
+        cursor.execute(_BULK_INSERT)
+        posted = cursor.rowcount
+        cursor.execute(
+            "UPDATE loyalty_pointsaccount a SET balance = n.balance_after, updated_at = %s"
+            " FROM (SELECT DISTINCT ON (account_id) account_id, balance_after FROM ledger_new"
+            "       ORDER BY account_id, seq DESC) n WHERE a.id = n.account_id",
+            [now],
+        )
+        cursor.execute("SELECT COALESCE(SUM(posted), 0)::bigint FROM ledger_new")
+        points = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE ledger_in, ledger_run, ledger_new")
+    return BulkPosted(entries=posted, skipped=len(keys) - posted, points=points)
