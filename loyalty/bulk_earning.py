@@ -1,0 +1,253 @@
+"""Points for many recorded receipts at once (imports, the demo history), by the POS API's
+rules and under its idempotency keys, so a receipt earns once whichever way it came in.
+
+A sale earns earning.points_earned over its lines with the member's current tier and the
+promotion of its store, division and day; a refund takes back earning.points_reversed of
+what its sale earned, refunds taken in receipt-time order. Receipts carry no payments, so
+the whole total counts as paid. Everything is posted in one loyalty.ledger.points_post_many.
+"""
+
+import io
+from collections import defaultdict, namedtuple
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from loyalty import earning
+from loyalty.ledger import EntryIn, points_post_many
+from loyalty.models import PointsAccount, PointsEntry, Receipt, Tier, TierChange
+from loyalty.receipts import _promotion_percent, earn_rules
+from loyalty.tiers import _values_by_member, tier_for, tier_upgrade, tiers_ordered
+
+
+@dataclass(frozen=True)
+class EarnResult:
+    receipts: int  # receipts with a member that were looked at
+    entries: int  # points entries appended
+    points: int  # net points moved
+    tier_changes: int
+
+
+_Receipt = namedtuple(
+    "_Receipt",
+    "id store_id store_code pos_no receipt_no occurred_at member_id kind refund_of_id"
+    " division total_fen",
+)
+_RECEIPTS = """
+    SELECT r.id, r.store_id, s.code, r.pos_no, r.receipt_no, r.occurred_at, r.member_id,
+           r.kind, r.refund_of_id, r.division, r.total_fen
+    FROM loyalty_receipt r JOIN earn_ids USING (id) JOIN members_store s ON s.id = r.store_id
+    WHERE r.member_id IS NOT NULL ORDER BY r.occurred_at, r.id"""
+
+# Lines of one category and kind fall under the same earning rule, and with the whole total
+# paid each line's paid share is its amount: summing them first changes no point.
+_SALE_LINES = """
+    SELECT l.receipt_id, COALESCE(c.division, r.division), l.category_id, c.parent_id,
+           l.non_merchandise, SUM(l.amount_fen)::bigint
+    FROM loyalty_receiptline l JOIN earn_ids e ON e.id = l.receipt_id
+    JOIN loyalty_receipt r ON r.id = l.receipt_id
+    LEFT JOIN loyalty_category c ON c.id = l.category_id
+    WHERE r.kind = 'sale' AND r.member_id IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5"""
+
+
+def receipts_earn(
+    *, receipt_ids: list[int], history: bool = False, as_of: datetime | None = None
+) -> EarnResult:
+    """Earn (or for refunds take back) the points of the given recorded receipts, skipping
+    any already posted, then settle tiers. Live (default): entries are dated now and tiers
+    only go up, with a message, as the API does. `history` (loading past receipts): entries
+    are dated at their receipts and every tier is reviewed as of `as_of`, silently.
+    Locks the accounts involved (points_post_many)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE earn_ids (id bigint PRIMARY KEY) ON COMMIT DROP")
+            cursor.copy_expert(
+                "COPY earn_ids FROM STDIN",
+                io.StringIO("".join(f"{pk}\n" for pk in sorted(set(receipt_ids)))),
+            )
+            cursor.execute("ANALYZE earn_ids")
+            cursor.execute(_RECEIPTS)
+            receipts = [_Receipt(*row) for row in cursor.fetchall()]
+            cursor.execute(_SALE_LINES)
+            lines = defaultdict(list)
+            for receipt_id, division, category_id, parent_id, non_merch, fen in cursor.fetchall():
+                lines[receipt_id].append(
+                    earning.Line(division, category_id, parent_id, fen, non_merch)
+                )
+            cursor.execute(
+                "SELECT DISTINCT e.receipt_id FROM loyalty_pointsentry e"
+                " JOIN earn_ids i ON i.id = e.receipt_id WHERE e.kind IN ('earn', 'refund')"
+            )
+            posted = {row[0] for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT a.member_id, t.multiplier_percent FROM loyalty_pointsaccount a"
+                " JOIN loyalty_tier t ON t.id = a.tier_id WHERE a.member_id IN"
+                " (SELECT r.member_id FROM loyalty_receipt r JOIN earn_ids USING (id))"
+            )
+            tier_percent = dict(cursor.fetchall())
+            cursor.execute("DROP TABLE earn_ids")
+        entries = _entries(
+            receipts, lines, posted=posted, tier_percent=tier_percent, history=history
+        )
+        posted = points_post_many(entries)
+        members = sorted({row.member_id for row in receipts})
+        if history:
+            changes = _tiers_review_silently(as_of or timezone.now())
+        else:
+            changes = _tiers_raise(members)
+    return EarnResult(len(receipts), posted.entries, posted.points, changes)
+
+
+def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[EntryIn]:
+    originals = {row.refund_of_id for row in receipts if row.refund_of_id is not None}
+    # What the originals of the refunds earned and gave back so far, and all their refunds.
+    earned = dict(
+        PointsEntry.objects.filter(
+            kind=PointsEntry.Kind.EARN, receipt_id__in=originals
+        ).values_list("receipt_id", "points")
+    )
+    reversed_ = defaultdict(int)
+    for receipt_id, points in PointsEntry.objects.filter(
+        reverses__kind=PointsEntry.Kind.EARN, reverses__receipt_id__in=originals
+    ).values_list("reverses__receipt_id", "points"):
+        reversed_[receipt_id] -= points
+    sale_total = dict(Receipt.objects.filter(pk__in=originals).values_list("pk", "total_fen"))
+    refunded_before = {}
+    running = defaultdict(int)
+    for refund_id, original_id, total in (
+        Receipt.objects.filter(refund_of_id__in=originals)
+        .order_by("occurred_at", "pk")
+        .values_list("pk", "refund_of_id", "total_fen")
+    ):
+        refunded_before[refund_id] = running[original_id]
+        running[original_id] += total
+
+    entry_tier = Tier.objects.order_by("threshold").first()
+    default_percent = entry_tier.multiplier_percent if entry_tier else 100
+    rules = earn_rules()
+    promotion = cache(_promotion_percent)
+
+    tz = timezone.get_current_timezone()
+    sale_points = {}  # first: a refund may carry an earlier time than its sale
+    for row in receipts:
+        if row.kind == Receipt.Kind.SALE and row.id not in posted:
+            day = row.occurred_at.astimezone(tz).date()
+            sale_points[row.id] = earning.points_earned(
+                lines=lines.get(row.id, []),
+                paid_fen=row.total_fen,
+                store_id=row.store_id,
+                rules=rules,
+                multiplier_percent=tier_percent.get(row.member_id, default_percent)
+                * promotion(row.store_id, row.division, day)
+                // 100,
+            )
+    earned.update(sale_points)
+
+    entries = []
+    for row in receipts:
+        if row.id in posted:
+            continue
+        common = {
+            "member_id": row.member_id,
+            "receipt_id": row.id,
+            "memo": f"{row.store_code}/{row.pos_no}/{row.receipt_no}",
+            "created_at": row.occurred_at if history else None,
+        }
+        if row.kind == Receipt.Kind.SALE:
+            if sale_points[row.id] > 0:
+                entries.append(
+                    EntryIn(
+                        kind=PointsEntry.Kind.EARN,
+                        points=sale_points[row.id],
+                        key=f"earn:receipt:{row.id}",
+                        earned_on=row.occurred_at.astimezone(tz).date(),
+                        **common,
+                    )
+                )
+            continue
+        original = row.refund_of_id
+        due = earning.points_reversed(
+            earned=earned.get(original, 0),
+            sale_total_fen=sale_total[original],
+            refunded_before_fen=refunded_before.get(row.id, 0),
+            refund_fen=row.total_fen,
+            reversed_before=reversed_[original],
+        )
+        if due > 0:
+            reversed_[original] += due
+            entries.append(
+                EntryIn(
+                    kind=PointsEntry.Kind.REFUND,
+                    points=-due,
+                    key=f"refund:receipt:{row.id}",
+                    reverses_key=f"earn:receipt:{original}",
+                    floor_at_zero=True,
+                    **common,
+                )
+            )
+    return entries
+
+
+def _tiers_raise(member_ids: list[int]) -> int:
+    """Raise the tiers these members' 12-month value now reaches, as a purchase through the
+    API does (never lower: that waits for the review). Set-based for the entry tier, which
+    is silent; tier_upgrade, with its message, for the few who really move up."""
+    tiers = tiers_ordered()
+    if not tiers or not member_ids:
+        return 0
+    values = _values_by_member(timezone.now())
+    current = dict(
+        PointsAccount.objects.filter(member_id__in=member_ids).values_list(
+            "member_id", "tier__threshold"
+        )
+    )
+    upgrades, entry_only = [], []
+    for member_id, threshold in current.items():
+        target = tier_for(values.get(member_id, 0), tiers)
+        if threshold is None and target == tiers[0]:
+            entry_only.append(member_id)
+        elif threshold is None or target.threshold > threshold:
+            upgrades.append(member_id)
+    PointsAccount.objects.filter(member_id__in=entry_only, tier__isnull=True).update(
+        tier=tiers[0], tier_since=timezone.now()
+    )
+    return sum(tier_upgrade(member_id=member_id) is not None for member_id in upgrades)
+
+
+def _tiers_review_silently(as_of: datetime) -> int:
+    """What loyalty.tiers.tiers_review(as_of=as_of, notify=False) does, in a few statements
+    rather than a transaction per account: every account gets the tier its 12-month value
+    reaches; a change other than the first entry tier is recorded as a review. Locks every
+    account (loading history is the only thing running)."""
+    tiers = tiers_ordered()
+    if not tiers:
+        return 0
+    values = _values_by_member(as_of)
+    moves: dict[Tier, list[int]] = defaultdict(list)
+    changes = []
+    accounts = PointsAccount.objects.select_for_update().order_by("pk")
+    for account_id, member_id, tier_id in accounts.values_list("pk", "member_id", "tier_id"):
+        value = values.get(member_id, 0)
+        target = tier_for(value, tiers)
+        if tier_id == target.pk:
+            continue
+        moves[target].append(account_id)
+        if tier_id is not None or target != tiers[0]:
+            changes.append(
+                TierChange(
+                    account_id=account_id,
+                    from_tier_id=tier_id,
+                    to_tier=target,
+                    reason=TierChange.Reason.REVIEW,
+                    basis_value=value,
+                    created_at=as_of,
+                )
+            )
+    for target, account_ids in moves.items():
+        PointsAccount.objects.filter(pk__in=account_ids).update(tier=target, tier_since=as_of)
+    TierChange.objects.bulk_create(changes, batch_size=2000)
+    return len(changes)
