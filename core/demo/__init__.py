@@ -4,7 +4,8 @@ Everything is drawn from one `random.Random(seed)`, so a seed and an as-of time 
 mall every time. Members fall into habits (loyal, regular, lapsing, lost, new) so that RFM and
 lifecycle reports have something to find; baskets follow weekly and seasonal rhythms and carry
 planted associations (连衣裙 → 遮阳帽, 热水袋 → 睡衣, 电吹风 → 浴室用品) for basket mining.
-Receipts and lines go in with COPY.
+Receipts and lines go in with COPY; members earn their points through the same bulk path
+as imports (loyalty.bulk_earning), dated at each receipt, and the tier review settles tiers.
 """
 
 import bisect
@@ -15,6 +16,7 @@ import time as clock
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
@@ -23,6 +25,8 @@ from django.utils import timezone
 from core.bulk import foreign_keys_suspended
 from core.demo import catalog
 from core.roles import Role
+from loyalty.bulk_earning import receipts_earn
+from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Category, Division, Receipt, Sku
 from mall.models import Brand, Floor, Shop
 from members.cards import card_no_random
@@ -74,6 +78,8 @@ class DemoResult:
     members: int = 0
     receipts: int = 0
     lines: int = 0
+    points_entries: int = 0
+    points: int = 0
     seconds: float = 0.0
     staff: list = field(default_factory=list)
 
@@ -133,6 +139,15 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.receipts, result.lines = _receipts(
             rng, people=people, items=items, stores=stores, months=months, as_of=as_of
         )
+        loyalty_defaults_install(apps)  # tiers and earning rules, if a flush removed them
+        earned = receipts_earn(
+            receipt_ids=list(
+                Receipt.objects.filter(member__isnull=False).values_list("pk", flat=True)
+            ),
+            history=True,
+            as_of=as_of,
+        )
+        result.points_entries, result.points = earned.entries, earned.points
     result.seconds = clock.monotonic() - started
     return result
 
@@ -718,7 +733,7 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
         moment = when.isoformat()
         receipts.write(
             f"{receipt_id}\t{stores[store].pk}\t{pos}\t{receipt_no}\t{moment}\t"
-            f"{member_id or NULL}\t{kind}\t{refund_id}\t{division}\t{total}\t{moment}\n"
+            f"{member_id or NULL}\t{kind}\t{refund_id}\t{division}\t{total}\t{moment}\t\n"
         )
     receipts.seek(0)
     lines.seek(0)
@@ -728,7 +743,7 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
     ):
         cursor.copy_expert(
             "COPY loyalty_receipt (id, store_id, pos_no, receipt_no, occurred_at, member_id, kind,"
-            " refund_of_id, division, total_fen, created_at) FROM STDIN",
+            " refund_of_id, division, total_fen, created_at, payload_hash) FROM STDIN",
             receipts,
         )
         cursor.copy_expert(

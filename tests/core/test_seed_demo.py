@@ -4,8 +4,10 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
-from loyalty.models import Receipt, ReceiptLine
+from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, TierChange
+from loyalty.tiers import tiers_review
 from mall.models import Brand, Floor, Shop
 from members.cards import card_no_is_valid
 from members.models import Member, Store
@@ -26,6 +28,13 @@ def fingerprint() -> str:
             " LEFT JOIN members_member m ON m.id = r.member_id"
         )
         receipts = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT md5(string_agg(concat_ws('|', e.key, e.points, e.balance_after, e.created_at,"
+            " e.expires_on, t.code), ',' ORDER BY e.id)) FROM loyalty_pointsentry e"
+            " JOIN loyalty_pointsaccount a ON a.id = e.account_id"
+            " LEFT JOIN loyalty_tier t ON t.id = a.tier_id"
+        )
+        receipts += cursor.fetchone()[0] or ""
     members = "".join(
         f"{card}{name}{phone}"
         for card, name, phone in Member.objects.order_by("card_no").values_list(
@@ -109,6 +118,27 @@ def test_planted_associations_stand_out(demo):
         confidence = sum(consequent in b for b in with_a) / len(with_a)
         base = sum(consequent in b for b in baskets.values()) / len(baskets)
         assert confidence / base > 3, (antecedent, consequent, confidence, base)
+
+
+@pytest.mark.django_db
+def test_members_earned_points_for_their_receipts_and_hold_tiers(demo):
+    call_command("check_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115 - raises on a breach
+    member_sales = Receipt.objects.filter(member__isnull=False, kind=Receipt.Kind.SALE)
+    earned = PointsEntry.objects.filter(kind="earn")
+    assert earned.count() > 0.95 * member_sales.count()
+    assert not earned.exclude(receipt__in=member_sales).exists()
+    entry = earned.select_related("receipt").order_by("id").first()
+    assert entry.created_at == entry.receipt.occurred_at  # history, dated at the till
+    refunds = PointsEntry.objects.filter(kind="refund").select_related("receipt", "reverses")
+    assert refunds.exists()
+    assert all(r.reverses.receipt_id == r.receipt.refund_of_id for r in refunds)
+    shoppers = Member.objects.filter(receipts__isnull=False).distinct().count()
+    assert PointsAccount.objects.filter(balance__gt=0).count() == shoppers
+    tiers = Counter(PointsAccount.objects.values_list("tier__code", flat=True))
+    assert tiers["regular"] > 0 and tiers["silver"] > 0 and tiers[None] == 0
+    assert TierChange.objects.count() == sum(n for code, n in tiers.items() if code != "regular")
+    review = tiers_review(as_of=parse_datetime(AS_OF), notify=False)
+    assert (review["up"], review["down"]) == (0, 0)  # the seed left every tier where it belongs
 
 
 @pytest.mark.django_db

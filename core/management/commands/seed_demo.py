@@ -53,7 +53,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo mall: {result.members} members, {result.receipts} receipts, "
-                f"{result.lines} lines in {result.seconds:.1f} s (seed {seed})."
+                f"{result.lines} lines, {result.points_entries} points entries in "
+                f"{result.seconds:.1f} s (seed {seed})."
             )
         )
         self.stdout.write(f"Staff logins (password for all: {result.staff[0][1]}):")
