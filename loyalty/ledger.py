@@ -267,7 +267,8 @@ _BULK_NUMBER = """
     CREATE TEMP TABLE ledger_new ON COMMIT DROP AS
     WITH ids AS (
         SELECT id, row_number() OVER (ORDER BY id) AS n FROM (
-            SELECT nextval(%s::regclass) AS id FROM generate_series(1, (SELECT count(*) FROM ledger_run WHERE posted <> 0))) x),
+            SELECT nextval(%s::regclass) AS id FROM generate_series(1,
+                (SELECT count(*) FROM ledger_run WHERE posted <> 0))) x),
     rows AS (
         SELECT r.*, row_number() OVER (ORDER BY seq) AS n FROM ledger_run r WHERE posted <> 0)
     SELECT ids.id, rows.* FROM rows JOIN ids USING (n)"""
