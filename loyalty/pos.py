@@ -147,11 +147,11 @@ Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
 Text = Annotated[StrictStr, Field(max_length=64)]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
-class MemberRef(_Strict):
+class MemberRef(Strict):
     qr_token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
     card_no: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
     phone: Annotated[StrictStr, Field(pattern=r"^1[3-9][0-9]{9}$")] | None = None
@@ -164,7 +164,7 @@ class MemberRef(_Strict):
         return self
 
 
-class LineBody(_Strict):
+class LineBody(Strict):
     sku: Annotated[StrictStr, Field(max_length=32)] = ""
     name: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     spec: Text = ""
@@ -182,12 +182,12 @@ class LineBody(_Strict):
         return value
 
 
-class PaymentBody(_Strict):
+class PaymentBody(Strict):
     method: Literal[tuple(sorted(PAYMENT_METHODS))]
     amount_fen: Fen
 
 
-class ReceiptBody(_Strict):
+class ReceiptBody(Strict):
     store: Annotated[StrictStr, Field(min_length=1, max_length=16)]
     pos_no: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
     receipt_no: Code
@@ -233,7 +233,7 @@ class ReceiptBody(_Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-class ResolveQuery(_Strict):
+class ResolveQuery(Strict):
     qr_token: StrictStr | None = None
     card_no: StrictStr | None = None
     phone: StrictStr | None = None

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
+from coupons.services import ReceiptCouponRefused, receipt_coupons_restore, receipt_coupons_use
 from loyalty import earning
 from loyalty.ledger import points_post
 from loyalty.models import (
@@ -176,6 +177,20 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
         line.receipt, line.line_no = receipt, number
     ReceiptLine.objects.bulk_create(lines)
 
+    coupons = []
+    if data.coupons:
+        try:
+            coupons = receipt_coupons_use(
+                receipt=receipt,
+                codes=data.coupons,
+                lines=[
+                    {"brand": x.brand, "category": x.category, "amount_fen": x.amount_fen}
+                    for x in data.lines
+                ],
+            )
+        except ReceiptCouponRefused as refused:
+            raise ReceiptInvalid({f"coupons.{refused.index}": refused.reason}) from None
+
     points = 0
     if original is not None:
         refunded_before = (
@@ -191,13 +206,15 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
                     % {"left": original.total_fen - refunded_before}
                 }
             )
+        if refunded_before + data.total_fen == original.total_fen:
+            receipt_coupons_restore(sale=original)
         if member is not None and earn:
             points = _reverse_points(receipt, original, refunded_before)
     elif member is not None and earn:
         points = _earn_points(receipt, data, lines)
         tier_upgrade(member_id=member.pk)
 
-    receipt.response = receipt_result(receipt, points=points)
+    receipt.response = receipt_result(receipt, points=points, coupons=coupons)
     receipt.save(update_fields=["response"])
     return receipt, True
 
@@ -336,7 +353,7 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
     return entry.points if entry else 0
 
 
-def receipt_result(receipt: Receipt, *, points: int) -> dict:
+def receipt_result(receipt: Receipt, *, points: int, coupons: list[dict] | None = None) -> dict:
     """The POS API's answer for a recorded receipt (stored, and returned again to retries)."""
     body = {
         "receipt_id": receipt.pk,
@@ -344,7 +361,7 @@ def receipt_result(receipt: Receipt, *, points: int) -> dict:
         "points_earned": points,
         "points_balance": None,
         "tier": None,
-        "coupons": [],
+        "coupons": coupons or [],
     }
     if receipt.member_id:
         account = (

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
+from coupons.services import welcome_coupons_issue
 from members.cards import card_no_random
 from members.models import Member, Store, WechatIdentity
 from members.wechat import WeChatUser
@@ -91,7 +92,8 @@ def wechat_identity_login(*, user: WeChatUser) -> WechatIdentity:
 @transaction.atomic
 def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = "") -> Member:
     """Bind a verified phone to the WeChat identity: link the member who already has that phone
-    (imported from the tills), or register a new one. Locks the identity row."""
+    (imported from the tills), or register a new one; either way the welcome coupons follow.
+    Locks the identity row."""
     identity = WechatIdentity.objects.select_for_update().get(pk=identity.pk)
     if identity.member_id is not None:
         raise ServiceError(_("This WeChat account is already a member."), code="already_bound")
@@ -110,6 +112,7 @@ def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = ""
         member = member_create(phone=phone, channel=channel[:32])
     identity.member = member
     identity.save(update_fields=["member"])
+    welcome_coupons_issue(member=member, channel=channel[:32] or member.channel)
     return member
 
 

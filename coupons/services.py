@@ -1,0 +1,457 @@
+"""Issuing and using coupons. Every issuance locks its template row first, so total quantity
+and per-member limits hold however many issuers run at once; every use locks the coupon row,
+so a coupon is consumed exactly once."""
+
+import io
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.dates import local_day_start
+from core.exceptions import ServiceError
+from coupons import rules
+from coupons.models import Campaign, Coupon, CouponTemplate, CouponVerification, IssueRule
+from loyalty.models import Category, PosTerminal, Receipt
+from mall.models import Brand, Shop
+from members.models import Member, Store
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, no 1/I
+CODE_LENGTH = 16  # 80 random bits: guessing one is hopeless
+COPY_FROM = 500  # above this many coupons, COPY instead of INSERTs
+NULL = "\\N"  # COPY text format
+
+
+class CouponError(ServiceError):
+    code = "coupon_error"
+
+
+def coupon_code_new() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+def coupon_code_normalise(raw: str) -> str:
+    """What a person or scanner typed: full-width, spaces, dashes and case forgiven."""
+    text = unicodedata.normalize("NFKC", raw or "").upper()
+    return "".join(ch for ch in text if ch.isalnum())[:32]
+
+
+def validity_for(template: CouponTemplate, issued_at: datetime) -> tuple[datetime, datetime]:
+    """A coupon's validity: the template's dates, or from issue until the end of the Nth
+    day after the day of issue (Shanghai days)."""
+    if template.valid_days is not None:
+        last_day = timezone.localdate(issued_at) + timedelta(days=template.valid_days)
+        return issued_at, local_day_start(last_day + timedelta(days=1))
+    return template.valid_from, template.valid_until
+
+
+def coupons_issue(
+    *,
+    template: CouponTemplate,
+    member_ids: list[int],
+    campaign: Campaign,
+    key_prefix: str | None = None,
+    now: datetime | None = None,
+) -> list[tuple[int, str]]:
+    """Issue one coupon of `template` to each active member of `member_ids` that the
+    per-member limit still allows, up to the template's remaining quantity (in the order
+    given). With `key_prefix`, a member already issued under "<prefix>:<member id>" is
+    skipped, so a rerun issues nothing twice. Returns (member id, code) of those issued.
+    Locks the template row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        template = CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        if not template.is_active:
+            raise CouponError(_("This coupon is not active."), code="template_inactive")
+        valid_from, valid_until = validity_for(template, now)
+        if valid_until <= now:
+            raise CouponError(_("This coupon's validity has ended."), code="template_ended")
+        wanted = list(dict.fromkeys(member_ids))
+        active = set(
+            Member.objects.filter(pk__in=wanted, status=Member.Status.ACTIVE).values_list(
+                "pk", flat=True
+            )
+        )
+        wanted = [m for m in wanted if m in active]
+        if key_prefix:
+            keys = {f"{key_prefix}:{m}": m for m in wanted}
+            done = set(
+                Coupon.objects.filter(issue_key__in=list(keys)).values_list("issue_key", flat=True)
+            )
+            wanted = [m for m in wanted if f"{key_prefix}:{m}" not in done]
+        if template.per_member_limit:
+            held = dict(
+                Coupon.objects.filter(template=template, member_id__in=wanted)
+                .values_list("member_id")
+                .annotate(n=Count("id"))
+            )
+            wanted = [m for m in wanted if held.get(m, 0) < template.per_member_limit]
+        if template.total_quantity is not None:
+            wanted = wanted[: max(0, template.total_quantity - template.issued_count)]
+        issued = [(member_id, coupon_code_new()) for member_id in wanted]
+        rows = [
+            (code, member_id, f"{key_prefix}:{member_id}" if key_prefix else None)
+            for member_id, code in issued
+        ]
+        _insert(
+            rows, template=template, campaign=campaign, valid=(valid_from, valid_until), now=now
+        )
+        CouponTemplate.objects.filter(pk=template.pk).update(
+            issued_count=template.issued_count + len(issued)
+        )
+    return issued
+
+
+def _insert(rows, *, template, campaign, valid, now) -> None:
+    if len(rows) < COPY_FROM:
+        Coupon.objects.bulk_create(
+            Coupon(
+                code=code,
+                member_id=member_id,
+                issue_key=key,
+                template=template,
+                campaign=campaign,
+                valid_from=valid[0],
+                valid_until=valid[1],
+                issued_at=now,
+            )
+            for code, member_id, key in rows
+        )
+        return
+    fixed = f"{template.pk}\t{campaign.pk}\tunused\t{valid[0].isoformat()}\t{valid[1].isoformat()}"
+    fixed += f"\t{now.isoformat()}\t\t\t0\t"
+    buffer = io.StringIO()
+    for code, member_id, key in rows:
+        buffer.write(f"{code}\t{member_id}\t{key or NULL}\t{fixed}\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY coupons_coupon (code, member_id, issue_key, template_id, campaign_id, status,"
+            " valid_from, valid_until, issued_at, used_pos_no, used_cashier, discount_fen,"
+            " void_reason) FROM STDIN",
+            buffer,
+        )
+
+
+def coupon_issue(
+    *, template: CouponTemplate, member: Member, campaign: Campaign, key: str | None = None
+) -> Coupon:
+    """One coupon for one member (a prize, a points-mall good, a welcome); CouponError if
+    the member's limit is reached or the coupons are gone."""
+    prefix = key.rsplit(":", 1)[0] if key and key.endswith(f":{member.pk}") else None
+    issued = coupons_issue(
+        template=template, member_ids=[member.pk], campaign=campaign, key_prefix=prefix
+    )
+    if not issued:
+        if key and Coupon.objects.filter(issue_key=key).exists():
+            return Coupon.objects.get(issue_key=key)
+        raise CouponError(
+            _("No coupon could be issued: the limit is reached or none are left."),
+            code="not_issued",
+        )
+    return Coupon.objects.get(code=issued[0][1])
+
+
+def campaign_for(*, channel: str, name: str, actor=None) -> Campaign:
+    campaign, _created = Campaign.objects.get_or_create(
+        channel=channel, name=name, defaults={"created_by": actor}
+    )
+    return campaign
+
+
+def welcome_coupons_issue(*, member: Member, channel: str = "") -> list[Coupon]:
+    """Coupons of the active registration rules (those for any channel and those for the
+    member's channel code), once per rule and member; a rule that cannot issue is skipped."""
+    issued = []
+    for rule in IssueRule.objects.filter(
+        trigger=IssueRule.Trigger.REGISTRATION, is_active=True
+    ).select_related("template", "campaign"):
+        if rule.channel and rule.channel != (channel or member.channel):
+            continue
+        campaign = rule.campaign or campaign_for(
+            channel=Campaign.Channel.WELCOME, name=str(_("Welcome coupons"))
+        )
+        try:
+            with transaction.atomic():
+                issued.append(
+                    coupon_issue(
+                        template=rule.template,
+                        member=member,
+                        campaign=campaign,
+                        key=f"welcome:{rule.pk}:{member.pk}",
+                    )
+                )
+        except CouponError:
+            continue
+    return issued
+
+
+def birthday_coupons_issue(*, today=None) -> int:
+    """Nightly: members whose birthday is the rule's N days away get its coupon, once a year
+    (29 February birthdays are celebrated on 28 February in other years)."""
+    import calendar
+
+    today = today or timezone.localdate()
+    count = 0
+    for rule in IssueRule.objects.filter(trigger=IssueRule.Trigger.BIRTHDAY, is_active=True):
+        day = today + timedelta(days=rule.days_before)
+        members = Member.objects.filter(
+            status=Member.Status.ACTIVE, birthday__month=day.month, birthday__day=day.day
+        )
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            members = Member.objects.filter(
+                status=Member.Status.ACTIVE,
+                birthday__month=2,
+                birthday__day__in=[28, 29],
+            )
+        campaign = rule.campaign or campaign_for(
+            channel=Campaign.Channel.BIRTHDAY, name=str(_("Birthday coupons"))
+        )
+        try:
+            count += len(
+                coupons_issue(
+                    template=rule.template,
+                    member_ids=list(members.order_by("pk").values_list("pk", flat=True)),
+                    campaign=campaign,
+                    key_prefix=f"birthday:{rule.pk}:{day.year}",
+                )
+            )
+        except CouponError:
+            continue
+    return count
+
+
+# --- Using coupons at the till ------------------------------------------------------------
+
+
+def basket_lines(*, store: Store, lines: list[dict]) -> list[rules.BasketLine]:
+    """Till lines (brand and category by name, as on receipts) as the rules see them."""
+    brands = {b.name: b.pk for b in Brand.objects.filter(name__in={x.get("brand") for x in lines})}
+    categories = {
+        c.name: (c.pk, c.parent_id)
+        for c in Category.objects.filter(name__in={x.get("category") for x in lines})
+    }
+    floors: dict[int, set[int]] = {}
+    for brand_id, floor_id in Shop.objects.filter(
+        brand_id__in=brands.values(), floor__store=store, is_active=True
+    ).values_list("brand_id", "floor_id"):
+        floors.setdefault(brand_id, set()).add(floor_id)
+    result = []
+    for line in lines:
+        brand_id = brands.get(line.get("brand"))
+        category_id, parent_id = categories.get(line.get("category"), (None, None))
+        result.append(
+            rules.BasketLine(
+                amount_fen=line["amount_fen"],
+                brand_id=brand_id,
+                category_id=category_id,
+                parent_category_id=parent_id,
+                floor_ids=frozenset(floors.get(brand_id, ())),
+            )
+        )
+    return result
+
+
+def terms_of(template: CouponTemplate) -> rules.Terms:
+    return rules.Terms(
+        kind=template.kind,
+        face_value_fen=template.face_value_fen,
+        min_spend_fen=template.min_spend_fen,
+        percent_off=template.percent_off,
+        max_discount_fen=template.max_discount_fen,
+        store_ids=frozenset(template.stores.values_list("pk", flat=True)),
+        floor_ids=frozenset(template.floors.values_list("pk", flat=True)),
+        brand_ids=frozenset(template.brands.values_list("pk", flat=True)),
+        category_ids=frozenset(template.categories.values_list("pk", flat=True)),
+    )
+
+
+def coupon_use(
+    *,
+    code: str,
+    store: Store,
+    pos_no: str,
+    member: Member | None,
+    basket_fen: int,
+    lines: list[rules.BasketLine],
+    cashier: str = "",
+    receipt: Receipt | None = None,
+    now: datetime | None = None,
+) -> Coupon:
+    """核销: check owner, state, validity, scope and threshold, then consume the coupon,
+    recording where, by whom and what it took off. rules.Refusal with the reason otherwise.
+    Locks the coupon row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        coupon = (
+            Coupon.objects.select_for_update(of=("self",))
+            .select_related("template")
+            .filter(code=coupon_code_normalise(code))
+            .first()
+        )
+        if coupon is None:
+            raise rules.Refusal("unknown_code")
+        if member is None or coupon.member_id != member.pk:
+            raise rules.Refusal("not_owner")
+        if coupon.status == Coupon.Status.VOIDED:
+            raise rules.Refusal("voided")
+        if coupon.status == Coupon.Status.USED:
+            raise rules.Refusal("already_used")
+        if now < coupon.valid_from:
+            raise rules.Refusal("not_yet_valid")
+        if now >= coupon.valid_until:
+            raise rules.Refusal("expired")
+        discount = rules.discount_fen(
+            terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
+        )
+        coupon.status, coupon.used_at, coupon.discount_fen = Coupon.Status.USED, now, discount
+        coupon.used_store, coupon.used_pos_no, coupon.used_cashier = store, pos_no, cashier[:32]
+        coupon.used_receipt = receipt
+        coupon.save(
+            update_fields=[
+                "status",
+                "used_at",
+                "discount_fen",
+                "used_store",
+                "used_pos_no",
+                "used_cashier",
+                "used_receipt",
+            ]
+        )
+    return coupon
+
+
+def coupon_verify_request(
+    *, terminal: PosTerminal, request_id: str, code: str, **use
+) -> tuple[int, dict]:
+    """The POS verify call: (HTTP status, answer). The same terminal and request_id get the
+    first answer again, success or refusal, without consuming anything twice."""
+    previous = CouponVerification.objects.filter(terminal=terminal, request_id=request_id).first()
+    if previous is not None:
+        return previous.status_code, previous.response
+    try:
+        with transaction.atomic():
+            try:
+                coupon = coupon_use(code=code, **use)
+                status, body = (
+                    200,
+                    {
+                        "code": coupon.code,
+                        "discount_fen": coupon.discount_fen,
+                        "status": "used",
+                    },
+                )
+            except rules.Refusal as refusal:
+                status, body = 409, {"error": refusal.reason}
+            CouponVerification.objects.create(
+                terminal=terminal,
+                request_id=request_id,
+                code=code[:64],
+                status_code=status,
+                response=body,
+            )
+    except IntegrityError:  # the same request_id raced in; its answer is the first
+        previous = CouponVerification.objects.get(terminal=terminal, request_id=request_id)
+        return previous.status_code, previous.response
+    return status, body
+
+
+def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]) -> list[dict]:
+    """The coupons a receipt names: each is consumed for this receipt now, or, if the same
+    till verified it moments before, linked to the receipt. rules.Refusal-carrying
+    CouponError on the first that cannot be used (the caller rolls the receipt back)."""
+    if not codes:
+        return []
+    coupons = list(
+        Coupon.objects.select_related("template").filter(
+            code__in=[coupon_code_normalise(c) for c in codes]
+        )
+    )
+    if len(codes) > 1 and any(not c.template.stackable for c in coupons):
+        raise ReceiptCouponRefused(0, "not_stackable")
+    member = receipt.member
+    basket = basket_lines(store=receipt.store, lines=lines)
+    results = []
+    for index, code in enumerate(codes):
+        normal = coupon_code_normalise(code)
+        verified = (
+            Coupon.objects.select_for_update()
+            .filter(
+                code=normal,
+                status=Coupon.Status.USED,
+                used_receipt__isnull=True,
+                used_store=receipt.store,
+                used_pos_no=receipt.pos_no,
+                member=member,
+            )
+            .first()
+        )
+        if verified is not None:
+            verified.used_receipt = receipt
+            verified.save(update_fields=["used_receipt"])
+            coupon = verified
+        else:
+            try:
+                coupon = coupon_use(
+                    code=normal,
+                    store=receipt.store,
+                    pos_no=receipt.pos_no,
+                    member=member,
+                    basket_fen=receipt.total_fen,
+                    lines=basket,
+                    receipt=receipt,
+                )
+            except rules.Refusal as refusal:
+                raise ReceiptCouponRefused(index, refusal.reason) from None
+        results.append({"code": coupon.code, "status": "used", "discount_fen": coupon.discount_fen})
+    return results
+
+
+class ReceiptCouponRefused(CouponError):
+    code = "coupon_refused"
+
+    def __init__(self, index: int, reason: str):
+        self.index, self.reason = index, reason
+        super().__init__(reason)
+
+
+def receipt_coupons_restore(*, sale: Receipt, now: datetime | None = None) -> int:
+    """A sale refunded in full gives back its coupons that are still valid."""
+    now = now or timezone.now()
+    return Coupon.objects.filter(
+        used_receipt=sale, status=Coupon.Status.USED, valid_until__gt=now
+    ).update(
+        status=Coupon.Status.UNUSED,
+        used_at=None,
+        used_store=None,
+        used_pos_no="",
+        used_cashier="",
+        used_receipt=None,
+        discount_fen=0,
+    )
+
+
+def coupon_void(*, coupon: Coupon, reason: str, actor) -> Coupon:
+    from core.audit import audit_log
+
+    reason = reason.strip()
+    if not reason:
+        raise CouponError(_("Give a reason for voiding."), code="reason_required")
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+        if coupon.status != Coupon.Status.UNUSED:
+            raise CouponError(_("Only an unused coupon can be voided."), code="not_unused")
+        coupon.status, coupon.voided_at, coupon.void_reason = (
+            Coupon.Status.VOIDED,
+            timezone.now(),
+            reason[:200],
+        )
+        coupon.save(update_fields=["status", "voided_at", "void_reason"])
+        audit_log(
+            actor=actor, action="coupons.coupon.voided", target=coupon, data={"reason": reason}
+        )
+    return coupon
