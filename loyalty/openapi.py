@@ -53,10 +53,26 @@ def _error(description):
     return _json({"$ref": "#/components/schemas/Error"}, description)
 
 
+VERIFY_REASONS = [
+    "already_used",
+    "expired",
+    "not_owner",
+    "below_threshold",
+    "out_of_scope",
+    "voided",
+    "unknown_code",
+    "not_yet_valid",
+]
+
+
 def pos_openapi() -> dict:
-    body_schema = ReceiptBody.model_json_schema(ref_template="#/components/schemas/{model}")
-    components = body_schema.pop("$defs", {})
-    components["ReceiptBody"] = body_schema
+    from coupons.api import VerifyBody
+
+    components = {}
+    for name, model in (("ReceiptBody", ReceiptBody), ("VerifyBody", VerifyBody)):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[name] = schema
     components["Error"] = ERROR
     components["ReceiptResult"] = RECEIPT_RESULT
     auth_errors = {
@@ -123,6 +139,49 @@ def pos_openapi() -> dict:
                             "Another receipt with this store, POS and receipt number exists"
                         ),
                         "413": _error("Body larger than allowed"),
+                    },
+                }
+            },
+            "/coupons/verify": {
+                "post": {
+                    "summary": "Verify and use (核销) a member's coupon against a basket",
+                    "description": (
+                        "Checks owner, state, validity, scope and threshold, then uses the"
+                        " coupon once, recording store, POS, cashier and time. The same"
+                        " request_id from the same terminal gets the first answer again."
+                        " `cashier` is optional. A receipt posted later with the code in"
+                        " `coupons` is linked to this use."
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/VerifyBody"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "code": {"type": "string"},
+                                    "discount_fen": {"type": "integer"},
+                                    "status": {"const": "used"},
+                                },
+                            },
+                            "Used",
+                        ),
+                        "400": _error("Invalid body, unknown store or member"),
+                        **auth_errors,
+                        "403": _error("The terminal belongs to another store"),
+                        "409": _json(
+                            {
+                                "type": "object",
+                                "properties": {"error": {"enum": VERIFY_REASONS}},
+                            },
+                            "Refused, with the reason (not_yet_valid: before its validity)",
+                        ),
                     },
                 }
             },
