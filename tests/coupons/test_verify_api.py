@@ -234,3 +234,31 @@ def test_a_full_refund_restores_a_coupon_still_valid_a_partial_one_does_not(pos,
 
     coupon.refresh_from_db()
     assert (coupon.status, coupon.used_receipt, coupon.used_at) == ("unused", None, None)
+
+
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        ("2026-12-25T23:59:59", 200),  # the last second of the 30th day after issue
+        ("2026-12-26T00:00:00", 409),  # Shanghai midnight: expired (16:00 UTC)
+    ],
+)
+def test_a_coupon_expires_at_shanghai_midnight_at_the_till(
+    pos, make_template, campaign, member, moment, expected
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 11, 25, 10, tzinfo=shanghai), tick=False):
+        coupon = coupon_issue(
+            template=make_template(valid_days=30), member=member, campaign=campaign
+        )
+    at = datetime.fromisoformat(moment).replace(tzinfo=shanghai)
+    with time_machine.travel(at, tick=False):
+        response = pos.post(VERIFY, body(coupon, member))
+    assert response.status_code == expected
+    if expected == 409:
+        assert response.json() == {"error": "expired"}
