@@ -15,12 +15,14 @@ from functools import cache
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from loyalty import earning
 from loyalty.ledger import EntryIn, points_post_many
 from loyalty.models import PointsAccount, PointsEntry, Receipt, Tier, TierChange
 from loyalty.receipts import _promotion_percent, earn_rules
-from loyalty.tiers import _values_by_member, tier_for, tier_upgrade, tiers_ordered
+from loyalty.tiers import _values_by_member, tier_for, tiers_ordered
+from members.models import Member, Message
 
 
 @dataclass(frozen=True)
@@ -194,28 +196,62 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
 
 def _tiers_raise(member_ids: list[int]) -> int:
     """Raise the tiers these members' 12-month value now reaches, as a purchase through the
-    API does (never lower: that waits for the review). Set-based for the entry tier, which
-    is silent; tier_upgrade, with its message, for the few who really move up."""
+    API does (loyalty.tiers.tier_upgrade): never lower, which waits for the review; the
+    entry tier silently; a real upgrade recorded and announced. Set-based: one update, one
+    batch of changes and one messages_send per tier. The accounts are locked already
+    (points_post_many, same transaction) or locked here."""
+    from members.messaging import messages_send
+
     tiers = tiers_ordered()
     if not tiers or not member_ids:
         return 0
-    values = _values_by_member(timezone.now())
-    current = dict(
-        PointsAccount.objects.filter(member_id__in=member_ids).values_list(
-            "member_id", "tier__threshold"
+    now = timezone.now()
+    values = _values_by_member(now)
+    accounts = (
+        PointsAccount.objects.select_for_update(of=("self",))
+        .filter(member_id__in=member_ids)
+        .order_by("pk")
+        .values_list("pk", "member_id", "tier_id", "tier__threshold")
+    )
+    moves: dict[Tier, list[tuple]] = defaultdict(list)
+    for account_id, member_id, tier_id, threshold in accounts:
+        value = values.get(member_id, 0)
+        target = tier_for(value, tiers)
+        if threshold is None or target.threshold > threshold:
+            moves[target].append((account_id, member_id, tier_id, value))
+    changes = 0
+    for target, rows in moves.items():
+        PointsAccount.objects.filter(pk__in=[row[0] for row in rows]).update(
+            tier=target, tier_since=now
         )
-    )
-    upgrades, entry_only = [], []
-    for member_id, threshold in current.items():
-        target = tier_for(values.get(member_id, 0), tiers)
-        if threshold is None and target == tiers[0]:
-            entry_only.append(member_id)
-        elif threshold is None or target.threshold > threshold:
-            upgrades.append(member_id)
-    PointsAccount.objects.filter(member_id__in=entry_only, tier__isnull=True).update(
-        tier=tiers[0], tier_since=timezone.now()
-    )
-    return sum(tier_upgrade(member_id=member_id) is not None for member_id in upgrades)
+        upgraded = [row for row in rows if not (row[2] is None and target == tiers[0])]
+        if not upgraded:
+            continue
+        TierChange.objects.bulk_create(
+            [
+                TierChange(
+                    account_id=account_id,
+                    from_tier_id=from_tier,
+                    to_tier=target,
+                    reason=TierChange.Reason.UPGRADE,
+                    basis_value=value,
+                    created_at=now,
+                )
+                for account_id, _member, from_tier, value in upgraded
+            ],
+            batch_size=2000,
+        )
+        # The words of loyalty.tiers._tier_change for an upgrade (one translation for both).
+        messages_send(
+            members=Member.objects.filter(pk__in=[row[1] for row in upgraded]),
+            kind=Message.Kind.TIER,
+            title=_("Congratulations, you are now %(tier)s") % {"tier": target.name},
+            body=_("Your membership has been upgraded to %(tier)s. Enjoy its benefits!")
+            % {"tier": target.name},
+            link="/m/tier/",
+        )
+        changes += len(upgraded)
+    return changes
 
 
 def _tiers_review_silently(as_of: datetime) -> int:
