@@ -96,21 +96,32 @@ def csv_rows(info: FileInfo, columns: tuple[str, ...]) -> Iterator[Row]:
             if header is None:
                 raise ImportFileError("The file is empty.")
             index = _header(header, columns)
-            used = set(index.values())
+            names, positions = list(index), list(index.values())
+            width, used = len(header), set(positions)
             end = reader.line_num
             for record in reader:
                 start, end = end + 1, reader.line_num
+                if len(record) > width and not any(cell.strip() for cell in record[width:]):
+                    record = record[:width]  # trailing empty cells
+                if len(record) == width:  # the common case, quickly
+                    values = [record[i].strip() for i in positions]
+                    if any(values) or any(cell.strip() for cell in record):
+                        info.rows += 1
+                        stray = width > len(used) and any(
+                            record[i].strip() for i in range(width) if i not in used
+                        )
+                        error = "a cell under no column heading is filled" if stray else ""
+                        yield Row(start, dict(zip(names, values, strict=True)), error)
+                    continue
                 if not any(cell.strip() for cell in record):
                     continue
                 info.rows += 1
-                extra = [cell for i, cell in enumerate(record) if i not in used]
-                error = ""
-                if len(record) < len(header) or any(cell.strip() for cell in extra):
-                    error = f"{len(header)} cells expected, {len(record)} found"
-                cells = {
-                    name: record[i].strip() if i < len(record) else "" for name, i in index.items()
-                }
-                yield Row(start, cells, error)
+                values = [record[i].strip() if i < len(record) else "" for i in positions]
+                yield Row(
+                    start,
+                    dict(zip(names, values, strict=True)),
+                    f"{width} cells expected, {len(record)} found",
+                )
         except csv.Error as exc:
             raise ImportFileError(f"line {reader.line_num}: {exc} (a quote left open?)") from None
         except UnicodeDecodeError:  # file_encoding read it all: the file changed meanwhile

@@ -31,6 +31,7 @@ from core.audit import audit_log
 from core.exceptions import ServiceError
 from loyalty.bulk_earning import receipts_earn
 from loyalty.importing import (
+    CONTROL,
     FileInfo,
     Problem,
     RowError,
@@ -207,28 +208,42 @@ def _read(info: FileInfo) -> list[_Receipt]:
 
 
 def _line(cells: dict[str, str]) -> tuple:
+    """(sku, name, spec, brand, category, qty, amount_fen, non_merchandise) of a row."""
+    sku, name, spec, brand = cells["sku"], cells["name"], cells["spec"], cells["brand"]
+    category, qty, fen, flag = (
+        cells["category"],
+        cells["qty"],
+        cells["amount_fen"],
+        cells["non_merchandise"].lower(),
+    )
+    if (  # every check at once for the good rows; the slow path says what is wrong
+        len(sku) <= 32
+        and 0 < len(name) <= 128
+        and max(len(spec), len(brand), len(category)) <= 64
+        and not CONTROL.search(sku + name + spec + brand + category)
+        and QTY.match(qty)
+        and Decimal(qty) > 0
+        and FEN.match(fen)
+        and int(fen) <= MAX_FEN
+        and flag in FLAGS
+    ):
+        return (sku, name, spec, brand, category, Decimal(qty), int(fen), FLAGS[flag])
     errors = []
-
-    def check(parse, *args):
+    for check in (
+        lambda: text(sku, "sku", 32),
+        lambda: text(name, "name", 128, required=True),
+        lambda: text(spec, "spec", 64),
+        lambda: text(brand, "brand", 64),
+        lambda: text(category, "category", 64),
+        lambda: _qty(qty),
+        lambda: _fen(fen),
+        lambda: _flag(flag),
+    ):
         try:
-            return parse(*args)
+            check()
         except RowError as exc:
             errors.append(str(exc))
-            return None
-
-    line = (
-        check(text, cells["sku"], "sku", 32),
-        check(lambda value: text(value, "name", 128, required=True), cells["name"]),
-        check(text, cells["spec"], "spec", 64),
-        check(text, cells["brand"], "brand", 64),
-        check(text, cells["category"], "category", 64),
-        check(_qty, cells["qty"]),
-        check(_fen, cells["amount_fen"]),
-        check(_flag, cells["non_merchandise"]),
-    )
-    if errors:
-        raise RowError("; ".join(errors))
-    return line
+    raise RowError("; ".join(errors))
 
 
 def _qty(value: str) -> Decimal:
