@@ -7,9 +7,8 @@ from django.views.decorators.http import require_POST
 from pydantic import Field, StrictStr
 
 from coupons.services import basket_lines, coupon_verify_request
-from loyalty.api import member_from_ref, pos_api
-from loyalty.pos import BodyError, Fen, LineBody, MemberRef, Strict, parse_json, validated
-from members.models import Store
+from loyalty.api import member_from_ref, pos_api, pos_body, pos_store
+from loyalty.pos import Fen, LineBody, MemberRef, Strict
 
 
 class VerifyBody(Strict):
@@ -26,14 +25,8 @@ class VerifyBody(Strict):
 @require_POST
 @pos_api
 def verify(request):
-    if request.content_type != "application/json":
-        raise BodyError("Content-Type must be application/json")
-    body = validated(VerifyBody, parse_json(request.body))
-    store = Store.objects.filter(code=body.store).first()
-    if store is None:
-        raise BodyError("unknown store", {"store": "no store with this code"})
-    if store.pk != request.terminal.store_id:
-        return JsonResponse({"error": "terminal_not_for_this_store"}, status=403)
+    body = pos_body(request, VerifyBody)
+    store = pos_store(request, body.store)
     status, answer = coupon_verify_request(
         terminal=request.terminal,
         request_id=body.request_id,

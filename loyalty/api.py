@@ -53,8 +53,27 @@ def pos_api(view):
             return view(request, *args, **kwargs)
         except BodyError as exc:
             return _error(400, exc.error, exc.fields)
+        except PosAuthError as exc:
+            return _error(exc.status, exc.reason)
 
     return wrapper
+
+
+def pos_body(request, model):
+    """The request's JSON body validated as `model`; BodyError (400) otherwise."""
+    if request.content_type != "application/json":
+        raise BodyError("Content-Type must be application/json")
+    return validated(model, parse_json(request.body))
+
+
+def pos_store(request, code: str) -> Store:
+    """The store a body names: 400 if unknown, 403 if not the signing terminal's."""
+    store = Store.objects.filter(code=code).first()
+    if store is None:
+        raise BodyError("unknown store", {"store": "no store with this code"})
+    if store.pk != request.terminal.store_id:
+        raise PosAuthError("terminal_not_for_this_store", status=403)
+    return store
 
 
 def member_from_ref(ref) -> Member | None:
@@ -78,14 +97,8 @@ def member_from_ref(ref) -> Member | None:
 @require_POST
 @pos_api
 def receipts(request):
-    if request.content_type != "application/json":
-        raise BodyError("Content-Type must be application/json")
-    body = validated(ReceiptBody, parse_json(request.body))
-    store = Store.objects.filter(code=body.store).first()
-    if store is None:
-        raise BodyError("unknown store", {"store": "no store with this code"})
-    if store.pk != request.terminal.store_id:
-        return _error(403, "terminal_not_for_this_store")
+    body = pos_body(request, ReceiptBody)
+    store = pos_store(request, body.store)
     payload_hash = body.payload_hash()
     try:
         replay = receipt_replay(
