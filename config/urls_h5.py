@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("mall.urls_h5")),
     path("", include("members.urls_h5")),
     path("", include("loyalty.urls_h5")),
+    path("", include("coupons.urls_h5")),
 ]
