@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("analytics.urls_backoffice")),
     path("members/", include("members.urls_backoffice")),
     path("loyalty/", include("loyalty.urls_backoffice")),
+    path("coupons/", include("coupons.urls_backoffice")),
 ]

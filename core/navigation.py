@@ -25,6 +25,11 @@ BACKOFFICE_NAV = [
         _("Receipt claims"), "backoffice:claim_queue", "▤", perm="loyalty.change_receiptclaim"
     ),
     NavItem(_("Push a message"), "backoffice:message_push", "✉", perm="members.add_message"),
+    NavItem(_("Send coupons"), "backoffice:coupon_send", "❖", perm="coupons.add_coupon"),
+    NavItem(_("Coupon desk"), "backoffice:coupon_desk", "⌖", perm="coupons.change_coupon"),
+    NavItem(
+        _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

@@ -65,6 +65,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
         "feedback.*",
+        # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
+        "coupons.view_coupon",
+        "coupons.change_coupon",
     ],
     Role.ANALYST: [
         "members.view_member",
@@ -77,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mall.view_brand",
         "analytics.*",
         "mining.*",
+        "coupons.view_campaign",  # campaign results, read only; sending stays with marketing
     ],
 }
 

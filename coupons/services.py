@@ -15,7 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from core.dates import local_day_start
 from core.exceptions import ServiceError
 from coupons import rules
-from coupons.models import Campaign, Coupon, CouponTemplate, CouponVerification, IssueRule
+from coupons.models import (
+    Campaign,
+    Coupon,
+    CouponTemplate,
+    CouponVerification,
+    IssueJob,
+    IssueRule,
+)
 from loyalty.models import Category, PosTerminal, Receipt
 from mall.models import Brand, Shop
 from members.models import Member, Store
@@ -455,3 +462,92 @@ def coupon_void(*, coupon: Coupon, reason: str, actor) -> Coupon:
             actor=actor, action="coupons.coupon.voided", target=coupon, data={"reason": reason}
         )
     return coupon
+
+
+# --- Sending from the back office: at once to listed members, or as a job ------------------
+
+JOB_CHUNK = 5000  # members per committed step of a job: progress moves, a rerun resumes
+
+
+def coupons_send(
+    *,
+    template: CouponTemplate,
+    campaign: Campaign,
+    member_ids: list[int],
+    actor,
+    key_prefix: str | None = None,
+) -> list[tuple[int, str]]:
+    """Issue now to the listed members (staff sending to card numbers), audited; with
+    `key_prefix` (one per form) a resubmitted form issues nothing twice. Locks the template."""
+    from core.audit import audit_log
+
+    with transaction.atomic():
+        issued = coupons_issue(
+            template=template, member_ids=member_ids, campaign=campaign, key_prefix=key_prefix
+        )
+        audit_log(
+            actor=actor,
+            action="coupons.coupons.sent",
+            target=campaign,
+            data={"template": template.code, "members": len(member_ids), "issued": len(issued)},
+        )
+    return issued
+
+
+def issue_job_create(
+    *, template: CouponTemplate, campaign: Campaign, member_ids: list[int], actor
+) -> IssueJob:
+    """A bulk issue to `member_ids` (a group's members, in order), run by a worker after
+    commit; audited."""
+    from core.audit import audit_log
+    from coupons.tasks import issue_job_run_task
+
+    ids = list(dict.fromkeys(int(m) for m in member_ids))
+    with transaction.atomic():
+        job = IssueJob.objects.create(
+            template=template, campaign=campaign, member_ids=ids, total=len(ids), created_by=actor
+        )
+        audit_log(
+            actor=actor,
+            action="coupons.job.created",
+            target=job,
+            data={"template": template.code, "campaign": campaign.pk, "members": len(ids)},
+        )
+        transaction.on_commit(lambda: issue_job_run_task.delay(job.pk))
+    return job
+
+
+def issue_job_run(*, job_id: int, chunk_size: int = JOB_CHUNK) -> IssueJob:
+    """Work through a job in chunks, each chunk committed with the job's progress, so a
+    rerun (a redelivered task, a second worker) resumes after the last commit; the keys
+    "job:<id>:<member id>" keep any member from getting two. A template that can no longer
+    issue fails the job with the reason. Locks the job row, then the template, per chunk."""
+    IssueJob.objects.filter(pk=job_id, status=IssueJob.Status.QUEUED).update(
+        status=IssueJob.Status.RUNNING
+    )
+    while True:
+        with transaction.atomic():
+            job = IssueJob.objects.select_for_update().select_related("template").get(pk=job_id)
+            if job.status != IssueJob.Status.RUNNING:
+                return job
+            chunk = job.member_ids[job.processed : job.processed + chunk_size]
+            if not chunk:
+                job.status, job.finished_at = IssueJob.Status.DONE, timezone.now()
+                job.save(update_fields=["status", "finished_at"])
+                return job
+            try:
+                issued = coupons_issue(
+                    template=job.template,
+                    member_ids=chunk,
+                    campaign=job.campaign,
+                    key_prefix=f"job:{job.pk}",
+                )
+            except CouponError as exc:
+                job.status, job.finished_at = IssueJob.Status.FAILED, timezone.now()
+                job.error = str(exc.message)[:200]
+                job.save(update_fields=["status", "finished_at", "error"])
+                return job
+            job.processed += len(chunk)
+            job.issued += len(issued)
+            job.skipped += len(chunk) - len(issued)
+            job.save(update_fields=["processed", "issued", "skipped"])
