@@ -66,8 +66,10 @@ messages: install ## Update locale/zh_Hans/LC_MESSAGES/django.po and compile it 
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=node_modules --ignore=static/vendor
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
-bench: install ## Run the benchmarks in bench/ and print their figures
+bench: install ## Run the benchmarks in bench/ (POS API and import: DATABASE_URL, REDIS_URL)
 	$(BIN)/python bench/seed_demo_bench.py
+	$(BIN)/python bench/pos_api_bench.py
+	$(BIN)/python bench/import_receipts_bench.py
 
 browser: ## Install Debian's Chromium and CJK fonts for the browser tests (root)
 	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk
