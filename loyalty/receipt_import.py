@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from core.audit import audit_log
 from core.exceptions import ServiceError
+from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.importing import (
     CONTROL,
@@ -107,6 +108,7 @@ class _Receipt:
     refund_of_id: int | None = None  # a recorded sale
     refund_of_seq: int | None = None  # a sale earlier in the file
     total: int = 0
+    completes_refund: bool = False  # of a recorded sale, which may have used coupons
 
     @property
     def label(self) -> str:
@@ -156,6 +158,9 @@ def receipts_import(
                 raise
             raise ReceiptImportConflict() from None
         result.added, result.lines = len(accepted), sum(len(r.lines) for r in accepted)
+        for receipt in accepted:
+            if receipt.completes_refund:  # as through the API: the sale's coupons come back
+                receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
         if earn_points and ids:
             earned = receipts_earn(receipt_ids=ids)
             result.entries, result.points = earned.entries, earned.points
@@ -409,6 +414,7 @@ def _check_refunds(
             receipt.refund_of_seq = sale[1]
         else:
             receipt.refund_of_id = sale
+            receipt.completes_refund = refunded[sale] == sale_total
         receipt.seq = len(accepted) + 1
         accepted.append(receipt)
     return accepted

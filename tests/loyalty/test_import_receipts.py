@@ -7,6 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from coupons.models import Campaign, CouponTemplate
+from coupons.services import coupon_issue
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import Category, PointsAccount, PointsEntry, Receipt, ReceiptLine, Sku, Tier
 from mall.models import Brand
@@ -218,6 +220,25 @@ def test_refunds_reverse_points_of_sales_in_the_file_or_recorded_before(tmp_path
     assert (refund.kind, refund.refund_of.receipt_no, refund.member) == ("refund", "S-1", member)
     assert points_balance(member_id=member.pk) == 100 + 1000 - 400 - 25
     assert ledger_check() == []
+
+
+def test_a_full_refund_of_a_sale_made_with_a_coupon_gives_the_coupon_back(tmp_path, pos, member):
+    template = CouponTemplate.objects.create(
+        code="cash10", name="现金券", kind="cash", face_value_fen=1000, valid_days=30
+    )
+    campaign = Campaign.objects.create(name="双十一", channel=Campaign.Channel.MANUAL)
+    coupon = coupon_issue(template=template, member=member, campaign=campaign)
+    pos.receipt(sale(member, receipt_no="S-1", amount_fen=30_000, coupons=[coupon.code]))
+    half = [row("RF-1", "", amount=15_000, refund_of="S-1", when=LATER)]
+    rest = [row("RF-2", "", amount=15_000, refund_of="S-1", when=LATER)]
+
+    run(tmp_path, half)
+    coupon.refresh_from_db()
+    assert coupon.status == "used"
+    run(tmp_path, rest)
+
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.used_receipt) == ("unused", None)
 
 
 def test_no_points_records_the_receipts_only(tmp_path, member):
