@@ -1,14 +1,17 @@
 """Bulk issue jobs: chunks that commit their progress, resuming after a crash without giving
 anyone two, limits and quantity, a template that can no longer issue, the Celery task."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from coupons import services
-from coupons.models import Coupon, IssueJob
+from coupons.models import Coupon, IssueJob, IssueRule
 from coupons.services import coupons_issue, issue_job_create, issue_job_run
-from coupons.tasks import issue_job_run_task
+from coupons.tasks import birthday_coupons_nightly, issue_job_run_task
 from tests.core.test_celery_worker import worker  # noqa: F401 - the real worker fixture
 
 
@@ -159,3 +162,14 @@ def test_a_job_runs_on_a_real_worker(worker, make_job, members):  # noqa: F811
     job.refresh_from_db()
     assert answer["status"] == "done" and job.status == "done"
     assert Coupon.objects.filter(issue_key__startswith=f"job:{job.pk}:").count() == 7
+
+
+def test_the_nightly_birthday_task_issues_once_a_year(make_template, member_factory):
+    in_a_week = timezone.localdate() + timedelta(days=7)
+    member = member_factory(birthday=in_a_week.replace(year=1992))
+    member_factory(birthday=(in_a_week + timedelta(days=1)).replace(year=1992))
+    IssueRule.objects.create(trigger="birthday", template=make_template(), days_before=7)
+
+    assert birthday_coupons_nightly.delay().get() == 1
+    assert birthday_coupons_nightly.delay().get() == 0
+    assert list(Coupon.objects.values_list("member_id", flat=True)) == [member.pk]
