@@ -15,14 +15,12 @@ from functools import cache
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from loyalty import earning
 from loyalty.ledger import EntryIn, points_post_many
-from loyalty.models import PointsAccount, PointsEntry, Receipt, Tier, TierChange
-from loyalty.receipts import _promotion_percent, earn_rules
-from loyalty.tiers import _values_by_member, tier_for, tiers_ordered
-from members.models import Member, Message
+from loyalty.models import PointsEntry, Receipt, Tier
+from loyalty.receipts import earn_rules, promotion_percent
+from loyalty.tiers import tiers_raise, tiers_review
 
 
 @dataclass(frozen=True)
@@ -98,9 +96,10 @@ def receipts_earn(
         posted = points_post_many(entries)
         members = sorted({row.member_id for row in receipts})
         if history:
-            changes = _tiers_review_silently(as_of or timezone.now())
+            review = tiers_review(as_of=as_of or timezone.now(), notify=False)
+            changes = review["up"] + review["down"]
         else:
-            changes = _tiers_raise(members)
+            changes = tiers_raise(member_ids=members)
     return EarnResult(len(receipts), posted.entries, posted.points, changes)
 
 
@@ -131,7 +130,7 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
     entry_tier = Tier.objects.order_by("threshold").first()
     default_percent = entry_tier.multiplier_percent if entry_tier else 100
     rules = earn_rules()
-    promotion = cache(_promotion_percent)
+    promotion = cache(promotion_percent)
 
     tz = timezone.get_current_timezone()
     sale_points = {}  # first: a refund may carry an earlier time than its sale
@@ -192,98 +191,3 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
                 )
             )
     return entries
-
-
-def _tiers_raise(member_ids: list[int]) -> int:
-    """Raise the tiers these members' 12-month value now reaches, as a purchase through the
-    API does (loyalty.tiers.tier_upgrade): never lower, which waits for the review; the
-    entry tier silently; a real upgrade recorded and announced. Set-based: one update, one
-    batch of changes and one messages_send per tier. The accounts are locked already
-    (points_post_many, same transaction) or locked here."""
-    from members.messaging import messages_send
-
-    tiers = tiers_ordered()
-    if not tiers or not member_ids:
-        return 0
-    now = timezone.now()
-    values = _values_by_member(now)
-    accounts = (
-        PointsAccount.objects.select_for_update(of=("self",))
-        .filter(member_id__in=member_ids)
-        .order_by("pk")
-        .values_list("pk", "member_id", "tier_id", "tier__threshold")
-    )
-    moves: dict[Tier, list[tuple]] = defaultdict(list)
-    for account_id, member_id, tier_id, threshold in accounts:
-        value = values.get(member_id, 0)
-        target = tier_for(value, tiers)
-        if threshold is None or target.threshold > threshold:
-            moves[target].append((account_id, member_id, tier_id, value))
-    changes = 0
-    for target, rows in moves.items():
-        PointsAccount.objects.filter(pk__in=[row[0] for row in rows]).update(
-            tier=target, tier_since=now
-        )
-        upgraded = [row for row in rows if not (row[2] is None and target == tiers[0])]
-        if not upgraded:
-            continue
-        TierChange.objects.bulk_create(
-            [
-                TierChange(
-                    account_id=account_id,
-                    from_tier_id=from_tier,
-                    to_tier=target,
-                    reason=TierChange.Reason.UPGRADE,
-                    basis_value=value,
-                    created_at=now,
-                )
-                for account_id, _member, from_tier, value in upgraded
-            ],
-            batch_size=2000,
-        )
-        # The words of loyalty.tiers._tier_change for an upgrade (one translation for both).
-        messages_send(
-            members=Member.objects.filter(pk__in=[row[1] for row in upgraded]),
-            kind=Message.Kind.TIER,
-            title=_("Congratulations, you are now %(tier)s") % {"tier": target.name},
-            body=_("Your membership has been upgraded to %(tier)s. Enjoy its benefits!")
-            % {"tier": target.name},
-            link="/m/tier/",
-        )
-        changes += len(upgraded)
-    return changes
-
-
-def _tiers_review_silently(as_of: datetime) -> int:
-    """What loyalty.tiers.tiers_review(as_of=as_of, notify=False) does, in a few statements
-    rather than a transaction per account: every account gets the tier its 12-month value
-    reaches; a change other than the first entry tier is recorded as a review. Locks every
-    account (loading history is the only thing running)."""
-    tiers = tiers_ordered()
-    if not tiers:
-        return 0
-    values = _values_by_member(as_of)
-    moves: dict[Tier, list[int]] = defaultdict(list)
-    changes = []
-    accounts = PointsAccount.objects.select_for_update().order_by("pk")
-    for account_id, member_id, tier_id in accounts.values_list("pk", "member_id", "tier_id"):
-        value = values.get(member_id, 0)
-        target = tier_for(value, tiers)
-        if tier_id == target.pk:
-            continue
-        moves[target].append(account_id)
-        if tier_id is not None or target != tiers[0]:
-            changes.append(
-                TierChange(
-                    account_id=account_id,
-                    from_tier_id=tier_id,
-                    to_tier=target,
-                    reason=TierChange.Reason.REVIEW,
-                    basis_value=value,
-                    created_at=as_of,
-                )
-            )
-    for target, account_ids in moves.items():
-        PointsAccount.objects.filter(pk__in=account_ids).update(tier=target, tier_since=as_of)
-    TierChange.objects.bulk_create(changes, batch_size=2000)
-    return len(changes)

@@ -270,7 +270,7 @@ def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) ->
     tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
     multiplier = (
         (tier.multiplier_percent if tier else 100)
-        * _promotion_percent(receipt.store_id, receipt.division, local_day)
+        * promotion_percent(receipt.store_id, receipt.division, local_day)
         // 100
     )
     points = earning.points_earned(
@@ -309,7 +309,7 @@ def earn_rules() -> list[earning.Rule]:
     ]
 
 
-def _promotion_percent(store_id: int, division: str, day) -> int:
+def promotion_percent(store_id: int, division: str, day) -> int:
     """The highest promotion multiplier running for this store, division and day (100: none)."""
     best = 100
     for promo in PointsPromotion.objects.filter(

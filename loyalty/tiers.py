@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from loyalty.ledger import account_for
 from loyalty.models import LoyaltySettings, PointsAccount, PointsEntry, Receipt, Tier, TierChange
@@ -48,36 +48,104 @@ def tier_value(*, member_id: int, as_of: datetime | None = None) -> int:
     return max(0, sums.get(Receipt.Kind.SALE, 0) - sums.get(Receipt.Kind.REFUND, 0))
 
 
-def _tier_change(
-    account: PointsAccount, new: Tier, *, reason: str, value: int, notify: bool = True
-) -> TierChange:
+@dataclass(frozen=True)
+class TierMove:
+    account_id: int
+    member_id: int
+    from_tier: Tier | None
+    to_tier: Tier
+    value: int
+
+
+REVIEW_CHUNK = 5000
+
+
+def tier_moves(accounts, *, values: dict[int, int], tiers: list[Tier], upgrade_only: bool):
+    """The moves of `accounts` ((account id, member id, tier or None) rows) to the tier their
+    value reaches: only upward at a purchase, both ways at the review."""
+    moves = []
+    for account_id, member_id, tier in accounts:
+        value = values.get(member_id, 0)
+        target = tier_for(value, tiers)
+        if tier is not None and target.pk == tier.pk:
+            continue
+        if upgrade_only and tier is not None and target.threshold < tier.threshold:
+            continue
+        moves.append(TierMove(account_id, member_id, tier, target, value))
+    return moves
+
+
+def tiers_apply(moves: list[TierMove], *, reason: str, notify: bool = True) -> int:
+    """Switch the accounts of `moves` (locked by the caller) to their new tiers, set-based:
+    one update per tier, the changes recorded, and one message batch per tier and direction.
+    A first placement in the entry tier is silent and not a change. Returns the changes."""
     from members.messaging import messages_send
 
-    old = account.tier
-    account.tier, account.tier_since = new, timezone.now()
-    account.save(update_fields=["tier", "tier_since"])
-    change = TierChange.objects.create(
-        account=account, from_tier=old, to_tier=new, reason=reason, basis_value=value
-    )
-    if not notify:
-        return change
-    if old is None or new.threshold > old.threshold:
-        title = _("Congratulations, you are now %(tier)s") % {"tier": new.name}
-        body = _("Your membership has been upgraded to %(tier)s. Enjoy its benefits!")
-    else:
-        title = _("Your tier is now %(tier)s") % {"tier": new.name}
-        body = _(
-            "After the periodic review your membership tier is %(tier)s. Shop with us to reach"
-            " the next tier again."
+    now = timezone.now()
+    by_target: dict[Tier, list[TierMove]] = {}
+    for move in moves:
+        by_target.setdefault(move.to_tier, []).append(move)
+    changed = 0
+    for target, group in by_target.items():
+        PointsAccount.objects.filter(pk__in=[m.account_id for m in group]).update(
+            tier=target, tier_since=now
         )
-    messages_send(
-        members=Member.objects.filter(pk=account.member_id),
-        kind=Message.Kind.TIER,
-        title=title,
-        body=body % {"tier": new.name},
-        link="/m/tier/",
-    )
-    return change
+        real = [m for m in group if m.from_tier is not None or target.threshold > 0]
+        TierChange.objects.bulk_create(
+            [
+                TierChange(
+                    account_id=m.account_id,
+                    from_tier=m.from_tier,
+                    to_tier=target,
+                    reason=reason,
+                    basis_value=m.value,
+                    created_at=now,
+                )
+                for m in real
+            ],
+            batch_size=2000,
+        )
+        changed += len(real)
+        if not notify:
+            continue
+        ups = [
+            m.member_id
+            for m in real
+            if m.from_tier is None or target.threshold > m.from_tier.threshold
+        ]
+        downs = [m.member_id for m in real if m.member_id not in set(ups)]
+        for member_ids, (title, body) in ((ups, _UPGRADE), (downs, _DOWNGRADE)):
+            if member_ids:
+                messages_send(
+                    members=Member.objects.filter(pk__in=member_ids),
+                    kind=Message.Kind.TIER,
+                    title=str(title) % {"tier": target.name},
+                    body=str(body) % {"tier": target.name},
+                    link="/m/tier/",
+                )
+    return changed
+
+
+def _is_upgrade(move: TierMove) -> bool:
+    return move.from_tier is None or move.to_tier.threshold > move.from_tier.threshold
+
+
+_UPGRADE = (
+    gettext_lazy("Congratulations, you are now %(tier)s"),
+    gettext_lazy("Your membership has been upgraded to %(tier)s. Enjoy its benefits!"),
+)
+_DOWNGRADE = (
+    gettext_lazy("Your tier is now %(tier)s"),
+    gettext_lazy(
+        "After the periodic review your membership tier is %(tier)s. Shop with us to reach"
+        " the next tier again."
+    ),
+)
+
+
+def _locked_accounts(queryset):
+    rows = queryset.select_for_update(of=("self",)).select_related("tier").order_by("pk")
+    return [(a.pk, a.member_id, a.tier) for a in rows]
 
 
 @transaction.atomic
@@ -87,73 +155,81 @@ def tier_upgrade(*, member_id: int) -> TierChange | None:
     tiers = tiers_ordered()
     if not tiers:
         return None
-    account = PointsAccount.objects.select_for_update().get(pk=account_for(member_id=member_id).pk)
-    value = tier_value(member_id=member_id)
-    target = tier_for(value, tiers)
-    current = account.tier
-    if current is not None and target.threshold <= current.threshold:
-        return None
-    if current is None and target == tiers[0]:
-        account.tier, account.tier_since = target, timezone.now()  # the entry tier: no news
-        account.save(update_fields=["tier", "tier_since"])
-        return None
-    return _tier_change(account, target, reason=TierChange.Reason.UPGRADE, value=value)
+    account_for(member_id=member_id)
+    accounts = _locked_accounts(PointsAccount.objects.filter(member_id=member_id))
+    values = {member_id: tier_value(member_id=member_id)}
+    moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=True)
+    if tiers_apply(moves, reason=TierChange.Reason.UPGRADE):
+        return TierChange.objects.filter(account_id=accounts[0][0]).order_by("-pk").first()
+    return None
+
+
+def tiers_raise(*, member_ids: list[int]) -> int:
+    """tier_upgrade for many members at once (receipts loaded in bulk); in the caller's
+    transaction, locking their accounts in id order."""
+    tiers = tiers_ordered()
+    if not tiers or not member_ids:
+        return 0
+    accounts = _locked_accounts(PointsAccount.objects.filter(member_id__in=member_ids))
+    values = values_by_member(timezone.now(), member_ids=member_ids)
+    moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=True)
+    return tiers_apply(moves, reason=TierChange.Reason.UPGRADE)
 
 
 def tiers_review(*, as_of: datetime | None = None, notify: bool = True) -> dict:
     """The periodic review: every account gets the tier its 12-month value reaches, down as
     well as up; a member whose tier changes gets a message (unless not `notify`: loading
-    history). Idempotent."""
+    history). In chunks of accounts, each locked in its own transaction. Idempotent."""
     as_of = as_of or timezone.now()
     tiers = tiers_ordered()
-    if not tiers:
-        return {"reviewed": 0, "up": 0, "down": 0}
-    values = _values_by_member(as_of)
     counts = {"reviewed": 0, "up": 0, "down": 0}
-    account_ids = list(PointsAccount.objects.order_by("pk").values_list("pk", flat=True))
-    for account_id in account_ids:
+    if not tiers:
+        return counts
+    values = values_by_member(as_of)
+    ids = list(PointsAccount.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), REVIEW_CHUNK):
         with transaction.atomic():
-            account = (
-                PointsAccount.objects.select_for_update(of=("self",))
-                .select_related("tier")
-                .get(pk=account_id)
+            chunk = ids[start : start + REVIEW_CHUNK]
+            accounts = _locked_accounts(PointsAccount.objects.filter(pk__in=chunk))
+            moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=False)
+            real = [m for m in moves if m.from_tier is not None or m.to_tier.threshold > 0]
+            counts["reviewed"] += len(accounts)
+            counts["up"] += sum(
+                1
+                for m in real
+                if m.from_tier is None or m.to_tier.threshold > m.from_tier.threshold
             )
-            value = values.get(account.member_id, 0)
-            target = tier_for(value, tiers)
-            counts["reviewed"] += 1
-            if account.tier_id == target.pk:
-                continue
-            if account.tier is None and target == tiers[0]:
-                account.tier, account.tier_since = target, as_of
-                account.save(update_fields=["tier", "tier_since"])
-                continue
-            going_up = account.tier is None or target.threshold > account.tier.threshold
-            _tier_change(
-                account, target, reason=TierChange.Reason.REVIEW, value=value, notify=notify
+            counts["down"] += sum(
+                1 for m in real if m.from_tier and m.to_tier.threshold < m.from_tier.threshold
             )
-            counts["up" if going_up else "down"] += 1
+            tiers_apply(moves, reason=TierChange.Reason.REVIEW, notify=notify)
     return counts
 
 
-def _values_by_member(as_of: datetime) -> dict[int, int]:
-    since = as_of - WINDOW
-    if LoyaltySettings.current().tier_basis == LoyaltySettings.TierBasis.GROWTH:
-        sql = """
-            SELECT a.member_id, GREATEST(SUM(e.points), 0) FROM loyalty_pointsentry e
-            JOIN loyalty_pointsaccount a ON a.id = e.account_id
-            JOIN loyalty_receipt r ON r.id = e.receipt_id
-            WHERE e.kind IN ('earn', 'refund') AND r.occurred_at > %s AND r.occurred_at <= %s
-            GROUP BY a.member_id"""
-    else:
-        sql = """
-            SELECT member_id, GREATEST(SUM(CASE WHEN kind = 'sale' THEN total_fen
-                                                ELSE -total_fen END), 0)
-            FROM loyalty_receipt
-            WHERE member_id IS NOT NULL AND occurred_at > %s AND occurred_at <= %s
-            GROUP BY member_id"""
+def values_by_member(as_of: datetime, *, member_ids: list[int] | None = None) -> dict[int, int]:
+    """Every member's 12-month value up to `as_of` (or these members'), per the tier basis."""
+    growth = LoyaltySettings.current().tier_basis == LoyaltySettings.TierBasis.GROWTH
+    sql = _GROWTH_SQL if growth else _SPEND_SQL
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since, as_of])
+        cursor.execute(sql, {"since": as_of - WINDOW, "as_of": as_of, "ids": member_ids})
         return dict(cursor.fetchall())
+
+
+_GROWTH_SQL = """
+    SELECT a.member_id, GREATEST(SUM(e.points), 0) FROM loyalty_pointsentry e
+    JOIN loyalty_pointsaccount a ON a.id = e.account_id
+    JOIN loyalty_receipt r ON r.id = e.receipt_id
+    WHERE e.kind IN ('earn', 'refund') AND r.occurred_at > %(since)s
+      AND r.occurred_at <= %(as_of)s
+      AND (%(ids)s::bigint[] IS NULL OR a.member_id = ANY(%(ids)s::bigint[]))
+    GROUP BY a.member_id"""
+
+_SPEND_SQL = """
+    SELECT member_id, GREATEST(SUM(CASE WHEN kind = 'sale' THEN total_fen ELSE -total_fen END), 0)
+    FROM loyalty_receipt
+    WHERE member_id IS NOT NULL AND occurred_at > %(since)s AND occurred_at <= %(as_of)s
+      AND (%(ids)s::bigint[] IS NULL OR member_id = ANY(%(ids)s::bigint[]))
+    GROUP BY member_id"""
 
 
 @dataclass(frozen=True)
