@@ -25,9 +25,12 @@ from django.utils import timezone
 from core.bulk import foreign_keys_suspended
 from core.demo import catalog
 from core.roles import Role
+from coupons.defaults import demo_coupon_templates
+from coupons.models import Campaign
+from coupons.services import campaign_for, coupons_issue
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.models import Category, Division, Receipt, Sku
+from loyalty.models import Category, Division, PosTerminal, Receipt, Sku
 from mall.models import Brand, Floor, Shop
 from members.cards import card_no_random
 from members.models import CardPageSettings, Member, MenuButton, Region, StaffProfile, Store
@@ -82,6 +85,7 @@ class DemoResult:
     points: int = 0
     seconds: float = 0.0
     staff: list = field(default_factory=list)
+    coupons: int = 0
 
 
 @dataclass
@@ -148,6 +152,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
             as_of=as_of,
         )
         result.points_entries, result.points = earned.entries, earned.points
+        result.coupons = _coupons(rng, people=people, stores=stores, as_of=as_of)
     result.seconds = clock.monotonic() - started
     return result
 
@@ -756,3 +761,60 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
             " (SELECT COALESCE(MAX(id), 1) FROM loyalty_receipt))"
         )
     return len(visits), line_count
+
+
+# --- Coupons and a till --------------------------------------------------------------------
+
+DEMO_TERMINAL = ("pos_demo_s01", "demo-secret-not-for-production")  # noqa: S105 - demo only
+
+
+def _coupons(rng, *, people, stores, as_of: datetime) -> int:
+    """WELCOME10 for members who joined in the last 30 days; 女装满300减50 to a fifth of the
+    women ten days ago, used by those who bought enough women's wear since; a demo till."""
+    PosTerminal.objects.create(
+        terminal_id=DEMO_TERMINAL[0], secret=DEMO_TERMINAL[1], store=stores[0], name="演示收银台"
+    )
+    welcome, dress = demo_coupon_templates()
+    recent = list(
+        Member.objects.filter(registered_at__gt=as_of - timedelta(days=30))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    issued = coupons_issue(
+        template=welcome,
+        member_ids=recent,
+        campaign=campaign_for(channel=Campaign.Channel.WELCOME, name="新会员礼"),
+        now=as_of - timedelta(days=1),
+    )
+    women = [p.member_id for p in people if p.gender == Member.Gender.FEMALE]
+    chosen = sorted(rng.sample(women, len(women) // 5)) if women else []
+    sent_at = as_of - timedelta(days=10)
+    issued += coupons_issue(
+        template=dress,
+        member_ids=chosen,
+        campaign=campaign_for(channel=Campaign.Channel.GROUP, name="女装季满减"),
+        now=sent_at,
+    )
+    with connection.cursor() as cursor:
+        # Each holder's first department-store sale of 300 yuan or more since used the coupon.
+        cursor.execute(
+            """
+            UPDATE coupons_coupon c SET status = 'used', used_at = r.occurred_at,
+                   used_store_id = r.store_id, used_pos_no = r.pos_no, used_receipt_id = r.id,
+                   discount_fen = %(off)s
+            FROM (SELECT DISTINCT ON (member_id) id, member_id, occurred_at, store_id, pos_no
+                  FROM loyalty_receipt
+                  WHERE kind = 'sale' AND division = 'department' AND total_fen >= %(min)s
+                    AND occurred_at > %(since)s
+                  ORDER BY member_id, occurred_at) r
+            WHERE c.template_id = %(template)s AND c.member_id = r.member_id
+              AND r.occurred_at < c.valid_until
+            """,
+            {
+                "off": dress.face_value_fen,
+                "min": dress.min_spend_fen,
+                "since": sent_at,
+                "template": dress.pk,
+            },
+        )
+    return len(issued)

@@ -158,3 +158,23 @@ def test_the_same_seed_builds_the_same_mall_and_another_seed_does_not():
     assert fingerprint() == first
     seed(members=80, months=3, seed=12, reset=True)
     assert fingerprint() != first
+
+
+@pytest.mark.django_db
+def test_the_demo_has_welcome10_as_the_contract_fixes_it_and_a_campaign_with_uses(demo):
+    from coupons.models import Coupon, CouponTemplate
+
+    welcome = CouponTemplate.objects.get(code="WELCOME10")
+    assert (welcome.kind, welcome.face_value_fen, welcome.min_spend_fen, welcome.valid_days) == (
+        "cash",
+        1000,
+        0,
+        30,
+    )
+    dress = Coupon.objects.filter(template__code="DRESS300-50")
+    used = dress.filter(status="used")
+    assert dress.exists() and used.exists()
+    for coupon in used.select_related("used_receipt"):
+        assert coupon.used_receipt.member_id == coupon.member_id
+        assert coupon.used_receipt.total_fen >= 30000
+        assert coupon.used_receipt.occurred_at < coupon.valid_until

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from core.demo import demo_is_seeded, demo_reset, demo_seed
+from core.demo import DEMO_TERMINAL, demo_is_seeded, demo_reset, demo_seed
 
 
 def _as_of(value: str) -> datetime:
@@ -53,10 +53,13 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo mall: {result.members} members, {result.receipts} receipts, "
-                f"{result.lines} lines, {result.points_entries} points entries in "
+                f"{result.lines} lines, {result.points_entries} points entries, "
+                f"{result.coupons} coupons in "
                 f"{result.seconds:.1f} s (seed {seed})."
             )
         )
+        terminal, secret = DEMO_TERMINAL
+        self.stdout.write(f"Demo till for the POS API: POS_TERMINAL={terminal} POS_SECRET={secret}")
         self.stdout.write(f"Staff logins (password for all: {result.staff[0][1]}):")
         for username, _password, role in result.staff:
             self.stdout.write(f"  {username:<12} {role}")
