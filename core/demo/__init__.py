@@ -26,7 +26,7 @@ from core.bulk import foreign_keys_suspended
 from core.demo import catalog
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
-from coupons.models import Campaign
+from coupons.models import Campaign, Coupon, CouponTemplate
 from coupons.services import campaign_for, coupons_issue
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
@@ -112,6 +112,9 @@ def demo_reset() -> None:
         for model in (
             Receipt._meta.get_field("lines").related_model,
             Receipt,
+            Coupon,
+            CouponTemplate,
+            Campaign,
             Member,
             Sku,
             Shop,
