@@ -63,4 +63,4 @@ class PointsAdjustForm(forms.Form):
         max_value=1_000_000,
         help_text=_("Positive to add, negative to deduct"),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    reason = forms.CharField(label=_("Reason for the adjustment"), max_length=200)
