@@ -26,7 +26,7 @@ from core.bulk import foreign_keys_suspended
 from core.demo import catalog
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
-from coupons.models import Campaign, Coupon, CouponTemplate
+from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
 from coupons.services import campaign_for, coupons_issue
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
@@ -783,10 +783,12 @@ def _coupons(rng, *, people, stores, as_of: datetime) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    welcome_campaign = campaign_for(channel=Campaign.Channel.WELCOME, name="新会员礼")
+    IssueRule.objects.filter(template=welcome).update(campaign=welcome_campaign)  # sign-ups too
     issued = coupons_issue(
         template=welcome,
         member_ids=recent,
-        campaign=campaign_for(channel=Campaign.Channel.WELCOME, name="新会员礼"),
+        campaign=welcome_campaign,
         now=as_of - timedelta(days=1),
     )
     women = [p.member_id for p in people if p.gender == Member.Gender.FEMALE]
