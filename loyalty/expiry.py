@@ -1,7 +1,8 @@
 """Points expiry. Credits carry the date they expire (loyalty.ledger.credit_expires_on) and
 debits consume the oldest first, so what expires by a date is what was credited to expire by
 then less everything ever debited (expiries included), if positive. No lot is ever updated:
-expiry is an entry like any other, one per account and date, so a rerun expires nothing twice.
+expiry is an entry like any other, computed under the account's lock, so a rerun expires
+nothing twice.
 """
 
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ def points_due_to_expire(*, on: date, account_ids: list[int] | None = None) -> d
     where = "WHERE account_id = ANY(%(ids)s)" if account_ids is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(_DUE_SQL.format(where=where), {"on": on, "ids": account_ids})
-        return dict(cursor.fetchall())
+        return {account_id: int(due) for account_id, due in cursor.fetchall()}
 
 
 def points_expire(*, on: date | None = None) -> dict:
@@ -47,11 +48,15 @@ def points_expire(*, on: date | None = None) -> dict:
             due = points_due_to_expire(on=on, account_ids=[account_id]).get(account_id, 0)
             if due <= 0:
                 continue
+            # Normally one expiry per account and date; a credit recorded after that date's
+            # run with an earlier expiry (a late or imported old receipt) needs a second one.
+            key = f"expire:{account_id}:{on.isoformat()}"
+            earlier = PointsEntry.objects.filter(account=account, key__startswith=key).count()
             entry, created = points_post(
                 member_id=account.member_id,
                 kind=PointsEntry.Kind.EXPIRE,
                 points=-due,
-                key=f"expire:{account_id}:{on.isoformat()}",
+                key=f"{key}:{earlier}" if earlier else key,
                 memo=_("Points earned until %(date)s expired") % {"date": on.isoformat()},
                 floor_at_zero=True,
             )

@@ -151,3 +151,15 @@ def test_a_second_nightly_run_while_one_holds_the_lock_skips(member):
         release.set()
         thread.join()
     assert "skipped" not in points_expire_nightly.delay().get()
+
+
+def test_a_late_credit_already_past_its_date_expires_at_the_next_run(member):
+    # Found by the ledger state machine: an old receipt recorded after that date's run.
+    _earn(member, 100, date(2025, 3, 1), "a")
+    assert points_expire(on=date(2026, 12, 31))["points"] == 100
+    _earn(member, 40, date(2025, 6, 1), "late")  # expires 2026-12-31 too
+
+    assert points_expire(on=date(2026, 12, 31))["points"] == 40
+    assert points_expire(on=date(2026, 12, 31))["points"] == 0
+    assert points_balance(member_id=member.pk) == 0
+    assert ledger_check() == []
