@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ServiceError
 from core.masking import mask_name
 from coupons.forms import CouponTemplateAdminForm, VoidActionForm
@@ -19,19 +20,6 @@ from coupons.models import (
 )
 from coupons.services import coupon_void
 from members.admin import ScopedAdminMixin
-
-
-class ReadOnlyAdminMixin:
-    """Records written by services only: listed and opened, never added, edited or deleted."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CouponTemplate)

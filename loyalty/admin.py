@@ -3,6 +3,7 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 
+from core.admin import ReadOnlyAdminMixin
 from loyalty.models import (
     Category,
     EarnRule,
@@ -122,19 +123,6 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by services (the ledger, the tills): readable, never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "threshold", "multiplier_percent", "card_color"]
@@ -183,7 +171,7 @@ class PosTerminalAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PointsAccount)
-class PointsAccountAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+class PointsAccountAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     scope_store_field = "member__home_store"
     list_display = ["member", "balance", "tier", "tier_since", "updated_at"]
     list_filter = ["tier"]
@@ -193,7 +181,7 @@ class PointsAccountAdmin(ScopedAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+class PointsEntryAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     scope_store_field = "account__member__home_store"
     list_display = ["created_at", "account", "kind", "points", "balance_after", "receipt", "memo"]
     list_filter = ["kind"]
@@ -204,21 +192,21 @@ class PointsEntryAdmin(ScopedAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(ReadOnlyAdmin):
+class TierChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "account", "from_tier", "to_tier", "reason", "basis_value"]
     list_filter = ["reason", "to_tier"]
     list_select_related = ["account__member", "from_tier", "to_tier"]
 
 
 @admin.register(SignIn)
-class SignInAdmin(ReadOnlyAdmin):
+class SignInAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["day", "member", "streak", "points"]
     date_hierarchy = "day"
     list_select_related = ["member"]
 
 
 @admin.register(ReceiptClaim)
-class ReceiptClaimAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+class ReceiptClaimAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Claims are reviewed in the back office's queue; the admin only lists them."""
 
     scope_store_field = "store"

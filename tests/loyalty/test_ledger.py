@@ -125,3 +125,15 @@ def test_check_ledger_notices_a_missing_immutability_trigger(member):
         cursor.execute("ALTER TABLE loyalty_pointsentry DISABLE TRIGGER USER")
         cursor.execute("DROP TRIGGER loyalty_pointsentry_append_only ON loyalty_pointsentry")
     assert "entries_are_immutable" in {b.check for b in ledger_check()}
+
+
+def test_the_admin_offers_no_way_to_change_or_delete_entries_even_to_a_superuser(
+    admin_client, member
+):
+    entry = _earn(member, 10)
+    url = f"/admin/loyalty/pointsentry/{entry.pk}"
+
+    assert admin_client.get(f"{url}/change/").status_code == 200  # readable
+    assert admin_client.post(f"{url}/change/", {"points": 99}).status_code == 403
+    assert admin_client.post(f"{url}/delete/", {"post": "yes"}).status_code == 403
+    assert PointsEntry.objects.get().points == 10
