@@ -21,7 +21,7 @@ def member_receipts(*, member: Member, division: str | None = None) -> QuerySet:
 def member_entries(*, member: Member) -> QuerySet:
     return (
         PointsEntry.objects.filter(account__member=member)
-        .select_related("receipt__store")
+        .select_related("receipt__store", "actor__staff_profile")
         .order_by("-created_at", "-id")
     )
 
