@@ -28,10 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_log
-from core.exceptions import ServiceError
-from coupons.services import receipt_coupons_restore
-from loyalty.bulk_earning import receipts_earn
-from loyalty.importing import (
+from core.csv_import import (
     CONTROL,
     FileInfo,
     Problem,
@@ -41,6 +38,9 @@ from loyalty.importing import (
     moment,
     text,
 )
+from core.exceptions import ServiceError
+from coupons.services import receipt_coupons_restore
+from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
 from members.models import Member, Store

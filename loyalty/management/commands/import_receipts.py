@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.importing import ImportFileError
+from core.csv_import import ImportFileError
 from loyalty.receipt_import import RECEIPT_COLUMNS, ReceiptImportConflict, receipts_import
 
 

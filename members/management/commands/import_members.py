@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.importing import ImportFileError
-from loyalty.member_import import MEMBER_COLUMNS, members_import
+from core.csv_import import ImportFileError
+from members.importing import MEMBER_COLUMNS, members_import
 
 
 class Command(BaseCommand):

@@ -15,6 +15,13 @@ pytestmark = pytest.mark.django_db
 HEADER = "card_no,phone,name,gender,birthday,registered_at,store"
 
 
+@pytest.fixture
+def store(db):
+    from tests.factories import StoreFactory
+
+    return StoreFactory(code="S01", name="武林旗舰店")
+
+
 def run(path):
     """(stdout, stderr, failed) of the command."""
     out, err = io.StringIO(), io.StringIO()

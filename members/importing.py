@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_log
-from loyalty.importing import (
+from core.csv_import import (
     FileInfo,
     Problem,
     RowError,
