@@ -1,25 +1,19 @@
 """A member's coupons on a phone: a new one under 未使用, its detail with the QR code, used
 through the till's verify API it moves to 已使用; an expired one is grey under 已过期."""
 
-import json
-import secrets
-import time
-import urllib.request
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from coupons.models import Campaign, Coupon, CouponTemplate
 from coupons.services import coupon_issue
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.pos import pos_signature, pos_terminal_create
-from members.models import StaffProfile, WechatIdentity
-from members.session import SESSION_KEY
+from loyalty.pos import pos_terminal_create
+from members.models import StaffProfile
+from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import RESULTS_DIR, screenshot
 from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory, StoreFactory
 
@@ -29,49 +23,13 @@ VERIFY = "/api/pos/v1/coupons/verify"
 
 def _verify(base_url, terminal, body: dict) -> dict:
     """The till's signed verify call, over HTTP to the live server."""
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
-    request = urllib.request.Request(base_url + VERIFY, data=raw, method="POST")  # noqa: S310
-    for name, value in {
-        "Content-Type": "application/json",
-        "X-Pos-Terminal": terminal.terminal_id,
-        "X-Pos-Timestamp": timestamp,
-        "X-Pos-Nonce": nonce,
-        "X-Pos-Signature": pos_signature(
-            secret=terminal.secret,
-            method="POST",
-            path=VERIFY,
-            timestamp=timestamp,
-            nonce=nonce,
-            body=raw,
-        ),
-    }.items():
-        request.add_header(name, value)
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - the live test server
-        assert response.status == 200
-        return json.loads(response.read())
+    status, answer = pos_post(base_url, terminal, VERIFY, body)
+    assert status == 200, answer
+    return answer
 
 
 def _sign_in(page, live_server, member):
-    identity = WechatIdentity.objects.create(
-        app_id=settings.WECHAT_APP_ID,
-        openid="o_browser_coupons",
-        member=member,
-        nickname="王芳",
-        profile_fetched_at=timezone.now(),
-    )
-    session = SessionStore()
-    session[SESSION_KEY] = identity.pk
-    session.create()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
+    member_sign_in(page, live_server, member, openid="o_browser_coupons")
 
 
 def _template(code, **fields):

@@ -1,73 +1,19 @@
 """A member sees a receipt earned through the POS API on 我的会员 and 交易记录."""
 
-import json
-import secrets
-import time
-import urllib.request
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.pos import pos_signature, pos_terminal_create
-from members.models import WechatIdentity
-from members.session import SESSION_KEY
+from loyalty.pos import pos_terminal_create
+from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import screenshot
 from tests.factories import MemberFactory, StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _post_receipt(base_url, terminal, body: dict) -> dict:
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
-    path = "/api/pos/v1/receipts"
-    request = urllib.request.Request(base_url + path, data=raw, method="POST")  # noqa: S310
-    for name, value in {
-        "Content-Type": "application/json",
-        "X-Pos-Terminal": terminal.terminal_id,
-        "X-Pos-Timestamp": timestamp,
-        "X-Pos-Nonce": nonce,
-        "X-Pos-Signature": pos_signature(
-            secret=terminal.secret,
-            method="POST",
-            path=path,
-            timestamp=timestamp,
-            nonce=nonce,
-            body=raw,
-        ),
-    }.items():
-        request.add_header(name, value)
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - the live test server
-        assert response.status == 201
-        return json.loads(response.read())
-
-
-def _sign_in(page, live_server, member):
-    identity = WechatIdentity.objects.create(
-        app_id=settings.WECHAT_APP_ID,
-        openid="o_browser",
-        member=member,
-        nickname="王芳",
-        profile_fetched_at=timezone.now(),
-    )
-    session = SessionStore()
-    session[SESSION_KEY] = identity.pk
-    session.create()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_server, phone_page):
@@ -76,9 +22,10 @@ def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_serv
     terminal = pos_terminal_create(store=store, name="2F 女装 01")
     member = MemberFactory(home_store=store, name="王芳")
     occurred = (timezone.localtime() - timedelta(minutes=5)).isoformat(timespec="seconds")
-    result = _post_receipt(
+    status, result = pos_post(
         live_server.url,
         terminal,
+        "/api/pos/v1/receipts",
         {
             "store": "S01",
             "pos_no": "P07",
@@ -102,9 +49,10 @@ def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_serv
             "refund_of": None,
         },
     )
+    assert status == 201
     assert result["points_earned"] == 1299
     page = phone_page
-    _sign_in(page, live_server, member)
+    member_sign_in(page, live_server, member)
 
     page.goto(f"{live_server.url}/m/card/")
     expect(page.locator("[data-card-tier]")).to_have_text("普卡")
