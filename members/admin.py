@@ -71,6 +71,10 @@ class MemberResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = False
 
+    def dehydrate_phone(self, member):
+        """Exports carry masked phones (an import needs the real numbers typed in)."""
+        return mask_phone(member.phone)
+
 
 @admin.register(Member)
 class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin):
@@ -86,6 +90,15 @@ class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin):
     @admin.display(description=_("phone"))
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    # Full phone and ID numbers are read only through the audited reveal of the back
+    # office's member page, never on this form; a new member's phone can be typed in.
+    def get_exclude(self, request, obj=None):
+        hidden = ["national_id_cipher", "national_id_index"]
+        return [*hidden, "phone"] if obj is not None else hidden
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["masked_phone"] if obj is not None else []
 
 
 class StaffProfileInline(admin.StackedInline):

@@ -149,3 +149,14 @@ def test_the_menu_has_members_for_staff_who_may_view_them(client):
     # Only the most specific entry is lit: "Push a message", not "Members" as well.
     assert page.count("bo-nav__item_on") == 1
     assert re.search(r'bo-nav__item_on" href="/backoffice/members/messages/push/"', page)
+
+
+def test_the_admin_form_and_export_never_show_a_full_phone(admin_client, member_factory):
+    member = member_factory(phone="13912345678")
+
+    form = admin_client.get(f"/admin/members/member/{member.pk}/change/").content.decode()
+    assert "13912345678" not in form and "139****5678" in form
+    from members.admin import MemberResource
+
+    exported = MemberResource().export().csv
+    assert "13912345678" not in exported and "139****5678" in exported
