@@ -304,3 +304,22 @@ def address_delete(*, member_id: int, address_id: int) -> None:
         if successor is not None:
             successor.is_default = True
             successor.save(update_fields=["is_default"])
+
+
+@transaction.atomic
+def national_id_consent_withdraw(*, member_id: int) -> Member:
+    """撤回授权 (PIPL Art. 15): the member withdraws the consent to process their ID number;
+    the number is erased (ciphertext and blind index) and the consent marked withdrawn, so it
+    may be given again later. Name, gender and birthday stay. Locks the member row."""
+    from core.audit import audit_log
+
+    member = Member.objects.select_for_update().get(pk=member_id)
+    if member.national_id_cipher is None:
+        raise ServiceError(_("No ID number is stored."), code="nothing_to_withdraw")
+    member.national_id_cipher = member.national_id_index = None
+    member.save(update_fields=["national_id_cipher", "national_id_index"])
+    Consent.objects.filter(
+        member=member, purpose=Consent.Purpose.NATIONAL_ID, withdrawn_at__isnull=True
+    ).update(withdrawn_at=timezone.now())
+    audit_log(actor=None, action="members.national_id.consent_withdrawn", target=member)
+    return member

@@ -11,6 +11,11 @@ urlpatterns = [
     path("me/data.json", views_h5.member_data_download, name="member_data_download"),
     path("me/profile/", views_h5.member_profile, name="member_profile"),
     path("me/profile/identity/", views_h5.member_identity, name="member_identity"),
+    path(
+        "me/profile/identity/withdraw/",
+        views_h5.national_id_withdraw,
+        name="national_id_withdraw",
+    ),
     path("me/profile/more/", views_h5.member_profile_edit, name="member_profile_edit"),
     path(
         "me/profile/locked/<slug:field>/",

@@ -38,6 +38,7 @@ from members.profile import (
     locked_notice,
     member_identity_set,
     member_profile_update,
+    national_id_consent_withdraw,
 )
 from members.selectors import member_profile_completeness
 from members.services import member_bind_phone, wechat_identity_login
@@ -318,6 +319,22 @@ def member_identity(request):
         {"form": form, "policy_version": ID_CONSENT_POLICY_VERSION, "tab": "card"},
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+@member_required
+def national_id_withdraw(request):
+    """The member withdraws the ID-number consent: the stored number is erased."""
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm that the ID number will be erased."))
+        return redirect("h5:member_profile")
+    try:
+        national_id_consent_withdraw(member_id=request.member.pk)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Consent withdrawn; your ID number was erased."))
+    return redirect("h5:member_profile")
 
 
 @require_http_methods(["GET", "POST"])
