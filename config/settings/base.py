@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "import_export",
     "django_celery_beat",
     "core",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +141,12 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = False
 # allauth throttles failed logins per IP and per account through the cache.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Two-factor sign-in for staff (TOTP in an authenticator app, plus recovery codes). Staff of the
+# roles in STAFF_MFA_ROLES cannot use the back office or the admin until they have set it up;
+# production requires it of HQ administrators by default.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # staff accounts are made by an administrator
+STAFF_MFA_ROLES = env.list("STAFF_MFA_ROLES", default=[])
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
@@ -197,6 +205,7 @@ PII_ENCRYPTION_KEY = env(
 
 # --- The mall -------------------------------------------------------------------------------
 MALL_NAME = env("MALL_NAME", default="星河购物中心")
+MFA_TOTP_ISSUER = MALL_NAME  # the account's name in the staff member's authenticator app
 
 LOGGING = {
     "version": 1,

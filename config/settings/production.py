@@ -29,6 +29,7 @@ WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="https://api.weixin.qq.
 WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="https://open.weixin.qq.com/connect/")
 # The key that encrypts national ID numbers at rest (members/pii.py): base64 of 32 bytes.
 PII_ENCRYPTION_KEY = env("PII_ENCRYPTION_KEY")
+STAFF_MFA_ROLES = env.list("STAFF_MFA_ROLES", default=["hq_admin"])
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
