@@ -11,6 +11,13 @@ class StaffAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return False
 
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth counts failed logins per account ("5/5m/key" in ACCOUNT_RATE_LIMITS); keyed
+        # by account and client IP instead, someone guessing from elsewhere cannot lock an
+        # HQ administrator out (RELIABILITY W5). The per-IP limit still stops the guesser.
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{account}:{self.get_client_ip(request)}"
+
 
 def is_backoffice_user(user) -> bool:
     if not (user.is_authenticated and user.is_active):
