@@ -108,12 +108,8 @@ def tiers_apply(moves: list[TierMove], *, reason: str, notify: bool = True) -> i
         changed += len(real)
         if not notify:
             continue
-        ups = [
-            m.member_id
-            for m in real
-            if m.from_tier is None or target.threshold > m.from_tier.threshold
-        ]
-        downs = [m.member_id for m in real if m.member_id not in set(ups)]
+        ups = [m.member_id for m in real if _is_upgrade(m)]
+        downs = [m.member_id for m in real if not _is_upgrade(m)]
         for member_ids, (title, body) in ((ups, _UPGRADE), (downs, _DOWNGRADE)):
             if member_ids:
                 messages_send(
@@ -194,14 +190,8 @@ def tiers_review(*, as_of: datetime | None = None, notify: bool = True) -> dict:
             moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=False)
             real = [m for m in moves if m.from_tier is not None or m.to_tier.threshold > 0]
             counts["reviewed"] += len(accounts)
-            counts["up"] += sum(
-                1
-                for m in real
-                if m.from_tier is None or m.to_tier.threshold > m.from_tier.threshold
-            )
-            counts["down"] += sum(
-                1 for m in real if m.from_tier and m.to_tier.threshold < m.from_tier.threshold
-            )
+            counts["up"] += sum(1 for m in real if _is_upgrade(m))
+            counts["down"] += sum(1 for m in real if not _is_upgrade(m))
             tiers_apply(moves, reason=TierChange.Reason.REVIEW, notify=notify)
     return counts
 
