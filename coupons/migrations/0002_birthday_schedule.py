@@ -1,32 +1,23 @@
 from django.db import migrations
 
+from core.beat import crontab_task_schedule, task_unschedule
+
 TASK = "coupons.tasks.birthday_coupons_nightly"
 
 
 def schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
+    crontab_task_schedule(
+        apps,
+        name="birthday coupons",
+        task=TASK,
         minute="0",
         hour="6",
-        day_of_month="*",
-        month_of_year="*",
-        day_of_week="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.update_or_create(
-        name="birthday coupons",
-        defaults={
-            "task": TASK,
-            "crontab": crontab,
-            "enabled": True,
-            "description": "Issues the birthday rules' coupons N days before members' birthdays.",
-        },
+        description="Issues the birthday rules' coupons N days before members' birthdays.",
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK).delete()
+    task_unschedule(apps, TASK)
 
 
 class Migration(migrations.Migration):

@@ -1,43 +1,34 @@
 from django.db import migrations
 
+from core.beat import crontab_task_schedule, task_unschedule
+
 SCHEDULES = [
-    # name, task, crontab (minute, hour, day of month), description
-    (
-        "points expiry",
-        "loyalty.tasks.points_expire_nightly",
-        ("30", "1", "*"),
-        "Expires unspent points past their date; reminds members 30 days before.",
-    ),
-    (
-        "tier review",
-        "loyalty.tasks.tiers_review_periodic",
-        ("0", "3", "1"),
-        "Monthly: every member gets the tier their 12-month value reaches (downgrades too).",
-    ),
+    {
+        "name": "points expiry",
+        "task": "loyalty.tasks.points_expire_nightly",
+        "minute": "30",
+        "hour": "1",
+        "description": "Expires unspent points past their date; reminds members 30 days before.",
+    },
+    {
+        "name": "tier review",
+        "task": "loyalty.tasks.tiers_review_periodic",
+        "minute": "0",
+        "hour": "3",
+        "day_of_month": "1",
+        "description": "Monthly: every member gets the tier their 12-month value reaches "
+        "(downgrades too).",
+    },
 ]
 
 
 def schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, (minute, hour, day), description in SCHEDULES:
-        crontab, _ = CrontabSchedule.objects.get_or_create(
-            minute=minute,
-            hour=hour,
-            day_of_month=day,
-            month_of_year="*",
-            day_of_week="*",
-            timezone="Asia/Shanghai",
-        )
-        PeriodicTask.objects.update_or_create(
-            name=name,
-            defaults={"task": task, "crontab": crontab, "enabled": True, "description": description},
-        )
+    for entry in SCHEDULES:
+        crontab_task_schedule(apps, **entry)
 
 
 def unschedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(task__in=[task for _n, task, _c, _d in SCHEDULES]).delete()
+    task_unschedule(apps, *(entry["task"] for entry in SCHEDULES))
 
 
 class Migration(migrations.Migration):

@@ -1,32 +1,23 @@
 from django.db import migrations
 
+from core.beat import crontab_task_schedule, task_unschedule
+
 TASK = "members.tasks.personal_data_prune_nightly"
 
 
 def schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
+    crontab_task_schedule(
+        apps,
+        name="personal data retention",
+        task=TASK,
         minute="15",
         hour="3",
-        day_of_month="*",
-        month_of_year="*",
-        day_of_week="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.update_or_create(
-        name="personal data retention",
-        defaults={
-            "task": TASK,
-            "crontab": crontab,
-            "enabled": True,
-            "description": "Deletes SMS codes and expired till codes past their purpose.",
-        },
+        description="Deletes SMS codes and expired till codes past their purpose.",
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK).delete()
+    task_unschedule(apps, TASK)
 
 
 class Migration(migrations.Migration):
