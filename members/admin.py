@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 from import_export.widgets import ForeignKeyWidget
 
 from core.masking import mask_phone
@@ -72,12 +72,16 @@ class MemberResource(resources.ModelResource):
         report_skipped = False
 
     def dehydrate_phone(self, member):
-        """Exports carry masked phones (an import needs the real numbers typed in)."""
+        """Exports carry masked phones."""
         return mask_phone(member.phone)
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin):
+class MemberAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+    """Export only: members come in through `manage.py import_members` (members/importing.py),
+    whose rules (phone checks, duplicates, closed cards, filled cells only) an admin import
+    would bypass; and a re-imported export would write its masked phones over real ones."""
+
     resource_classes = [MemberResource]
     scope_store_field = "home_store"
     list_display = ["card_no", "name", "masked_phone", "gender", "home_store", "registered_at"]

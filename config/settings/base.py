@@ -9,6 +9,7 @@ in-memory cache.
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
+from core.export_formats import FORMATS as EXPORT_FORMATS_SAFE
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-9c1d4f0e7b2a4f63a8b5c6d7e8f9a0b1c2d3e4f5a6b7")
 DEBUG = env.bool("DEBUG", default=False)
@@ -161,6 +162,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Admin import and export (django-import-export) ----------------------------------------
+# Exported cells that a spreadsheet would run as formulas (=HYPERLINK(…) typed as a name) are
+# defused; core/export_formats.py widens import-export's own escaping to + - @ as well.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_FORMATS = EXPORT_FORMATS_SAFE
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese"))]
