@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.masking import mask_name, mask_phone
+from core.once import once_key, submit_once
 from coupons import rules, selectors
 from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
@@ -42,6 +43,7 @@ DESK_POS = "DESK"
 
 
 @backoffice_required(perm="coupons.add_coupon")
+@submit_once
 def coupon_send(request):
     """Choose a coupon and a campaign, then listed cards (issued now) or a group (a job)."""
     form = CouponSendForm(request.POST or None, user=request.user)
@@ -73,7 +75,7 @@ def _campaign(request, data, channel) -> Campaign:
 
 
 def _send_to_cards(request, form, data):
-    key_prefix = f"send:{data['token']}"
+    key_prefix = f"send:{once_key(request)}"
     if Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
         messages.info(request, _("These coupons were already sent."))
         return redirect("backoffice:coupon_send")
@@ -204,6 +206,7 @@ def _desk_page(request, lookup, coupon, view, redeem, not_found=False, status=20
 
 @require_POST
 @backoffice_required(perm="coupons.change_coupon")
+@submit_once
 def coupon_desk_redeem(request):
     """Redeem through coupon_use, as a till would: store, POS "DESK", the staff username."""
     code = DeskLookupForm({"code": request.POST.get("code", "")})

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_heartbeat_schedule'),
+        ("core", "0003_heartbeat_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditlog',
-            name='ip_address',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='client address'),
+            model_name="auditlog",
+            name="ip_address",
+            field=models.GenericIPAddressField(
+                blank=True, null=True, verbose_name="client address"
+            ),
         ),
     ]
