@@ -35,11 +35,10 @@ def once_key(request) -> str:
     return request.POST[FIELD]
 
 
-def _messages_so_far(request) -> list:
-    storage = messages.get_messages(request)
-    seen = list(storage)
-    storage.used = False  # only looked at: they are still shown on the next page
-    return seen
+def _messages_queued(request) -> list:
+    # The messages added while serving this request. Read without iterating the storage,
+    # which would mark them as shown (and skip their preparation for the session).
+    return list(getattr(messages.get_messages(request), "_queued_messages", []))
 
 
 def submit_once(view):
@@ -64,7 +63,7 @@ def submit_once(view):
                 for level, text, tags in submission.messages:
                     messages.add_message(request, level, text, extra_tags=tags)
                 return redirect(submission.location)
-            before = len(_messages_so_far(request))
+            before = len(_messages_queued(request))
             response = view(request, *args, **kwargs)
             if response.status_code not in (301, 302, 303):
                 submission.delete()  # not done: the same token may be sent again
@@ -72,7 +71,7 @@ def submit_once(view):
             submission.location = response["Location"]
             submission.messages = [
                 [m.level, str(m.message), m.extra_tags or ""]
-                for m in _messages_so_far(request)[before:]
+                for m in _messages_queued(request)[before:]
             ]
             submission.save(update_fields=["location", "messages"])
             FormSubmission.objects.filter(

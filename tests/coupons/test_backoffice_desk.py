@@ -212,3 +212,12 @@ def test_a_double_submitted_redeem_uses_the_coupon_once_and_answers_the_first_re
     assert second.redirect_chain[0][0] == first["Location"]
     page = second.content.decode()
     assert page.count("核销成功：优惠 ¥10。") == 2 and "未核销" not in page  # no refusal
+
+
+def test_a_double_submitted_refusal_is_answered_with_the_same_reason(desk, make_coupon, member):
+    coupon = make_coupon(member, kind="gift", gift_name="保温杯", state="voided")
+    data = {"code": coupon.code} | once()
+    first = desk.post(REDEEM, data)
+    second = desk.post(REDEEM, data, follow=True)
+    assert second.redirect_chain[0][0] == first["Location"]
+    assert second.content.decode().count("未核销：这张券已作废。") == 2
