@@ -60,9 +60,9 @@ def coupon_send(request):
         "backoffice/coupons/coupon_send.html",
         {
             "form": form,
-            "jobs": IssueJob.objects.select_related("template", "campaign").order_by(
-                "-created_at", "-id"
-            )[:10],
+            "jobs": selectors.issue_jobs_visible(user=request.user)
+            .select_related("template", "campaign")
+            .order_by("-created_at", "-id")[:10],
         },
         status=400 if form.errors else 200,
     )
@@ -128,7 +128,9 @@ def _send_to_group(request, form, data):
 def coupon_job(request, job_id: int):
     """A bulk issue's progress; the page reloads itself until the job ends."""
     job = get_object_or_404(
-        IssueJob.objects.select_related("template", "campaign", "created_by").defer("member_ids"),
+        selectors.issue_jobs_visible(user=request.user)
+        .select_related("template", "campaign", "created_by")
+        .defer("member_ids"),
         pk=job_id,
     )
     percent = 100 * job.processed // job.total if job.total else 100
@@ -175,7 +177,7 @@ def coupon_desk(request):
     coupon = view = redeem = None
     not_found = False
     if lookup.is_valid():
-        coupon = selectors.coupon_for_desk(code=lookup.cleaned_data["code"])
+        coupon = selectors.coupon_for_desk(code=lookup.cleaned_data["code"], user=request.user)
         if coupon is None:
             not_found = True
         else:
@@ -210,7 +212,11 @@ def _desk_page(request, lookup, coupon, view, redeem, not_found=False, status=20
 def coupon_desk_redeem(request):
     """Redeem through coupon_use, as a till would: store, POS "DESK", the staff username."""
     code = DeskLookupForm({"code": request.POST.get("code", "")})
-    coupon = selectors.coupon_for_desk(code=code.cleaned_data["code"]) if code.is_valid() else None
+    coupon = (
+        selectors.coupon_for_desk(code=code.cleaned_data["code"], user=request.user)
+        if code.is_valid()
+        else None
+    )
     if coupon is None:
         messages.error(request, REFUSALS["unknown_code"])
         return redirect("backoffice:coupon_desk")
