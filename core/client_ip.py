@@ -37,7 +37,7 @@ def client_ip(request) -> str | None:
     if proxies <= 0:
         return remote
     header = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    entries = [part for part in header.split(",")] if header else []
+    entries = header.split(",") if header else []
     if len(entries) < proxies:
         return remote
     return _clean(entries[-proxies]) or remote

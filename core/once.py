@@ -22,7 +22,7 @@ from django.utils import timezone
 from core.models import FormSubmission
 
 FIELD = "once_token"
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 KEPT = timedelta(days=2)
 
 
@@ -50,7 +50,7 @@ def submit_once(view):
         if request.method != "POST":
             return view(request, *args, **kwargs)
         token = request.POST.get(FIELD, "")
-        if not TOKEN.match(token) or not request.user.is_authenticated:
+        if not TOKEN.fullmatch(token) or not request.user.is_authenticated:
             return render(request, "backoffice/form_expired.html", status=400)
         with transaction.atomic():
             # A concurrent first POST holds the row's insert open: this waits for it.

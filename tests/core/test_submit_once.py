@@ -71,7 +71,7 @@ def test_a_post_with_form_errors_frees_its_token(client, hq, member):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("token", [None, "", "short", "x" * 65, "<script>" * 6])
+@pytest.mark.parametrize("token", [None, "", "short", "x" * 65, "<script>" * 6, "y" * 40 + "\n"])
 def test_a_post_without_a_valid_token_changes_nothing_and_says_why(client, hq, member, token):
     client.force_login(hq)
     data = {"points": "5", "reason": "补"}
