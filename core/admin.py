@@ -19,7 +19,7 @@ class ReadOnlyAdminMixin:
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id"]
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "ip_address"]
     list_filter = ["action"]
     search_fields = ["action", "target_id"]
     date_hierarchy = "created_at"

@@ -4,12 +4,22 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from core.client_ip import client_ip
+
 
 class StaffAccountAdapter(DefaultAccountAdapter):
     """Staff accounts are created by an administrator, never by sign-up."""
 
     def is_open_for_signup(self, request):
         return False
+
+    def get_client_ip(self, request):
+        # allauth's rate limits (login_failed per IP) and its lockout key use the same client
+        # address as the SMS limits and the audit log, behind TRUSTED_PROXY_COUNT proxies.
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def _get_login_attempts_cache_key(self, request, **credentials):
         # allauth counts failed logins per account ("5/5m/key" in ACCOUNT_RATE_LIMITS); keyed

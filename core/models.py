@@ -19,6 +19,7 @@ class AuditLog(models.Model):
     target_type = models.CharField(_("target type"), max_length=100, blank=True)
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -43,3 +44,24 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.hostname
+
+
+class FormSubmission(models.Model):
+    """A staff form's one-time token and the answer its first POST got (core/once.py)."""
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    path = models.CharField(_("path"), max_length=255)
+    location = models.CharField(_("answer"), max_length=2000, blank=True)
+    messages = models.JSONField(_("messages"), default=list, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return self.path

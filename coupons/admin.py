@@ -18,6 +18,7 @@ from coupons.models import (
     IssueJob,
     IssueRule,
 )
+from coupons.selectors import issue_jobs_visible
 from coupons.services import coupon_void
 from members.admin import ScopedAdminMixin
 
@@ -222,3 +223,7 @@ class IssueJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["campaign", "template", "created_by"]
     exclude = ["member_ids"]
+
+    def get_queryset(self, request):
+        visible = issue_jobs_visible(user=request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible)

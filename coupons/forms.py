@@ -1,7 +1,6 @@
 """Forms of the coupon pages: sending (发送优惠券), the service desk (核销), the admin."""
 
 import re
-import secrets
 from decimal import Decimal
 
 from django import forms
@@ -68,10 +67,8 @@ class CouponSendForm(forms.Form):
     home_store = forms.ModelChoiceField(
         label=_("Home store"), queryset=Store.objects.none(), required=False
     )
-    token = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
     def __init__(self, *args, user, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("token", secrets.token_hex(16))
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["template"].queryset = selectors.templates_for_sending()
@@ -84,12 +81,6 @@ class CouponSendForm(forms.Form):
     @property
     def is_group(self) -> bool:
         return self.cleaned_data.get("audience") != self.AUDIENCE_CARDS
-
-    def clean_token(self):
-        token = self.cleaned_data["token"]
-        if not re.fullmatch(r"[0-9a-f]{32}", token):
-            raise forms.ValidationError(_("Reload the page and try again."))
-        return token
 
     def clean(self):
         data = super().clean()

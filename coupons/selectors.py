@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from coupons.models import Campaign, Coupon, CouponTemplate
+from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from loyalty.models import Tier
-from members.models import Member
+from members.models import Member, Store
 from members.scoping import scoped
 
 TABS = ("unused", "used", "expired")
@@ -85,12 +85,39 @@ def member_coupon(*, member: Member, code: str) -> Coupon:
     )
 
 
-def coupon_for_desk(*, code: str) -> Coupon | None:
+def coupons_at_desk(*, user) -> QuerySet:
+    """The coupons `user`'s service desk may look up: those of a member in their data scope,
+    and those usable at a store in their scope (no store or floor limit, or one of theirs).
+    Anything else is as unknown as a made-up code."""
+    stores = scoped(Store.objects.all(), user=user, store_field="")
+    members = scoped(Member.objects.all(), user=user, store_field="home_store")
+    limited_to = CouponTemplate.stores.through.objects.filter(
+        coupontemplate_id=OuterRef("template_id")
+    )
+    on_floors = CouponTemplate.floors.through.objects.filter(
+        coupontemplate_id=OuterRef("template_id")
+    )
+    usable_here = (~Exists(limited_to) | Exists(limited_to.filter(store__in=stores))) & (
+        ~Exists(on_floors) | Exists(on_floors.filter(floor__store__in=stores))
+    )
+    return Coupon.objects.filter(Q(member__in=members) | usable_here)
+
+
+def coupon_for_desk(*, code: str, user) -> Coupon | None:
     return (
-        Coupon.objects.select_related("template", "member", "used_store", "campaign")
+        coupons_at_desk(user=user)
+        .select_related("template", "member", "used_store", "campaign")
         .filter(code=code)
         .first()
     )
+
+
+def issue_jobs_visible(*, user) -> QuerySet:
+    """The bulk issue jobs `user` may see: their own, and those of staff bound to a store in
+    their data scope; HQ sees every job."""
+    jobs = IssueJob.objects.all()
+    in_scope = scoped(jobs, user=user, store_field="created_by__staff_profile__store")
+    return jobs.filter(Q(created_by_id=user.pk) | Q(pk__in=in_scope.values("pk")))
 
 
 def is_expiring_soon(coupon: Coupon, now: datetime | None = None) -> bool:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.masking import mask_name, mask_phone
+from core.once import once_key, submit_once
 from coupons import rules, selectors
 from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
@@ -42,6 +43,7 @@ DESK_POS = "DESK"
 
 
 @backoffice_required(perm="coupons.add_coupon")
+@submit_once
 def coupon_send(request):
     """Choose a coupon and a campaign, then listed cards (issued now) or a group (a job)."""
     form = CouponSendForm(request.POST or None, user=request.user)
@@ -58,9 +60,9 @@ def coupon_send(request):
         "backoffice/coupons/coupon_send.html",
         {
             "form": form,
-            "jobs": IssueJob.objects.select_related("template", "campaign").order_by(
-                "-created_at", "-id"
-            )[:10],
+            "jobs": selectors.issue_jobs_visible(user=request.user)
+            .select_related("template", "campaign")
+            .order_by("-created_at", "-id")[:10],
         },
         status=400 if form.errors else 200,
     )
@@ -73,7 +75,7 @@ def _campaign(request, data, channel) -> Campaign:
 
 
 def _send_to_cards(request, form, data):
-    key_prefix = f"send:{data['token']}"
+    key_prefix = f"send:{once_key(request)}"
     if Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
         messages.info(request, _("These coupons were already sent."))
         return redirect("backoffice:coupon_send")
@@ -126,7 +128,9 @@ def _send_to_group(request, form, data):
 def coupon_job(request, job_id: int):
     """A bulk issue's progress; the page reloads itself until the job ends."""
     job = get_object_or_404(
-        IssueJob.objects.select_related("template", "campaign", "created_by").defer("member_ids"),
+        selectors.issue_jobs_visible(user=request.user)
+        .select_related("template", "campaign", "created_by")
+        .defer("member_ids"),
         pk=job_id,
     )
     percent = 100 * job.processed // job.total if job.total else 100
@@ -173,7 +177,7 @@ def coupon_desk(request):
     coupon = view = redeem = None
     not_found = False
     if lookup.is_valid():
-        coupon = selectors.coupon_for_desk(code=lookup.cleaned_data["code"])
+        coupon = selectors.coupon_for_desk(code=lookup.cleaned_data["code"], user=request.user)
         if coupon is None:
             not_found = True
         else:
@@ -204,10 +208,15 @@ def _desk_page(request, lookup, coupon, view, redeem, not_found=False, status=20
 
 @require_POST
 @backoffice_required(perm="coupons.change_coupon")
+@submit_once
 def coupon_desk_redeem(request):
     """Redeem through coupon_use, as a till would: store, POS "DESK", the staff username."""
     code = DeskLookupForm({"code": request.POST.get("code", "")})
-    coupon = selectors.coupon_for_desk(code=code.cleaned_data["code"]) if code.is_valid() else None
+    coupon = (
+        selectors.coupon_for_desk(code=code.cleaned_data["code"], user=request.user)
+        if code.is_valid()
+        else None
+    )
     if coupon is None:
         messages.error(request, REFUSALS["unknown_code"])
         return redirect("backoffice:coupon_desk")

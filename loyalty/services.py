@@ -1,5 +1,6 @@
 """Loyalty writes beyond the till: staff adjustments, daily sign-in, receipt-photo claims."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,9 +21,12 @@ CLAIM_MAX_AGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
 
 
-def points_adjust(*, member: Member, points: int, reason: str, actor) -> PointsEntry:
+def points_adjust(
+    *, member: Member, points: int, reason: str, actor, key: str | None = None
+) -> PointsEntry:
     """A staff correction of a member's points, with a reason; audited. A debit larger than
-    the balance is refused. Locks the member's account."""
+    the balance is refused. Locks the member's account. The same `key` (the form's one-time
+    token) posts once: a repeat returns the first entry."""
     reason = reason.strip()
     if not reason:
         raise ServiceError(_("Give a reason for the adjustment."), code="reason_required")
@@ -32,14 +36,16 @@ def points_adjust(*, member: Member, points: int, reason: str, actor) -> PointsE
             code="bad_points",
         )
     with transaction.atomic():
-        entry, _created = points_post(
+        entry, created = points_post(
             member_id=member.pk,
             kind=PointsEntry.Kind.ADJUST,
             points=points,
-            key=f"adjust:{member.pk}:{timezone.now().timestamp()}:{actor.pk}",
+            key=f"adjust:{key}" if key else f"adjust:{member.pk}:{uuid.uuid4().hex}:{actor.pk}",
             memo=reason,
             actor=actor,
         )
+        if not created:
+            return entry
         audit_log(
             actor=actor,
             action="loyalty.points.adjusted",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
+from core.once import once_key, submit_once
 from loyalty import selectors
 from loyalty.forms import ClaimRejectForm, PointsAdjustForm
 from loyalty.models import ReceiptClaim
@@ -39,6 +40,7 @@ def points_lookup(request):
 
 
 @backoffice_required(perm="loyalty.view_pointsentry")
+@submit_once
 def member_points(request, member_id: int):
     member = _member_in_scope(request, member_id)
     can_adjust = request.user.has_perm("loyalty.adjust_points")
@@ -53,6 +55,7 @@ def member_points(request, member_id: int):
                     points=form.cleaned_data["points"],
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
+                    key=once_key(request),
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)
@@ -112,6 +115,7 @@ def claim_detail(request, claim_id: int):
 
 @require_POST
 @backoffice_required(perm="loyalty.change_receiptclaim")
+@submit_once
 def claim_decide(request, claim_id: int):
     claim = get_object_or_404(_claims_in_scope(request), pk=claim_id)
     try:

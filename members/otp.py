@@ -35,11 +35,14 @@ def _hash(*, phone: str, purpose: str, code: str) -> str:
 def sms_code_send(*, phone: str, purpose: str, ip: str | None) -> SmsCode:
     """Send a fresh code to `phone`, replacing earlier ones; throttled per phone and per IP.
 
-    Serialised per phone with an advisory lock, so two quick taps cannot both pass the checks.
-    The answer is the same whether or not the phone belongs to a member.
+    Serialised per phone, then per IP, with advisory locks (always in that order), so two
+    quick taps cannot both pass the checks, nor parallel sends to many phones from one address
+    pass its daily cap. The answer is the same whether or not the phone belongs to a member.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms:{phone}"])
+        if ip:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms-ip:{ip}"])
     now = timezone.now()
     recent = SmsCode.objects.filter(
         phone=phone, created_at__gte=local_day_start(timezone.localdate(now))

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from core.audit import audit_log
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
+from core.once import submit_once
 from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
 from members.messaging import messages_send
 from members.models import Member, MemberProfile
@@ -17,6 +18,7 @@ from members.services import member_pii_reveal
 
 
 @backoffice_required(perm="members.add_message")
+@submit_once
 def message_push(request):
     """Staff push a message to every member in their scope, or to listed card numbers."""
     form = MessagePushForm(request.POST or None)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.client_ip import client_ip
 from core.exceptions import ServiceError
 from core.masking import mask_phone
 from members import wechat
@@ -121,7 +122,7 @@ def register(request):
         phone = form.cleaned_data["phone"]
         try:
             if request.POST.get("action") == "send":
-                sms_code_send(phone=phone, purpose=SmsCode.Purpose.BIND, ip=_client_ip(request))
+                sms_code_send(phone=phone, purpose=SmsCode.Purpose.BIND, ip=client_ip(request))
                 code_sent = True
                 messages.success(request, _("A code was sent to %(phone)s.") % {"phone": phone})
             elif not form.cleaned_data["code"]:
@@ -151,10 +152,6 @@ def register(request):
         },
         status=400 if form.errors else 200,
     )
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _card_code_payload(member) -> dict:
@@ -438,7 +435,7 @@ def member_delete_confirm(request):
                 sms_code_send(
                     phone=member.phone,
                     purpose=SmsCode.Purpose.DELETE_ACCOUNT,
-                    ip=_client_ip(request),
+                    ip=client_ip(request),
                 )
                 code_sent = True
                 messages.success(

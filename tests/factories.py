@@ -103,3 +103,10 @@ def national_id_make(birth_date: date, *, female: bool = True, region: str = "33
     sequence = serial * 10 + (2 if female else 1)  # the 17th digit's parity is the gender
     first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + national_id_check_char(first17)
+
+
+def once() -> dict:
+    """A fresh one-time token for a staff form guarded by core.once.submit_once."""
+    from core.once import FIELD, once_token_new
+
+    return {FIELD: once_token_new()}

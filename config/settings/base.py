@@ -9,6 +9,7 @@ in-memory cache.
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
+from core.export_formats import FORMATS as EXPORT_FORMATS_SAFE
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-9c1d4f0e7b2a4f63a8b5c6d7e8f9a0b1c2d3e4f5a6b7")
 DEBUG = env.bool("DEBUG", default=False)
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.client_ip.ClientIpMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -139,6 +141,11 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = False
+# How many reverse proxies under our control stand in front of the app, each appending to
+# X-Forwarded-For (core/client_ip.py): 0 reads REMOTE_ADDR; 1 for nginx alone; 2 for a CDN or
+# load balancer in front of nginx. Rate limits, lockouts and audit rows all depend on it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT  # StaffAccountAdapter reads core's helper
 # allauth throttles failed logins per IP and per account through the cache.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # Two-factor sign-in for staff (TOTP in an authenticator app, plus recovery codes). Staff of the
@@ -155,6 +162,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Admin import and export (django-import-export) ----------------------------------------
+# Exported cells that a spreadsheet would run as formulas (=HYPERLINK(…) typed as a name) are
+# defused; core/export_formats.py widens import-export's own escaping to + - @ as well.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_FORMATS = EXPORT_FORMATS_SAFE
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese"))]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.roles import Role
 from coupons.models import Coupon
-from tests.factories import StoreFactory
+from tests.factories import StoreFactory, once
 
 DESK = "/backoffice/coupons/desk/"
 REDEEM = "/backoffice/coupons/desk/redeem/"
@@ -47,7 +47,7 @@ def test_a_gift_coupon_is_shown_with_the_member_masked_and_redeemed(desk, gift, 
     assert "兑换礼品" in page and "保温杯" in page and "发放礼品并核销" in page
     assert "data-redeem" in page and store.name in page
 
-    response = desk.post(REDEEM, {"code": gift.code})
+    response = desk.post(REDEEM, {**once(), "code": gift.code})
 
     gift.refresh_from_db()
     assert response.status_code == 302 and response["Location"].endswith(f"?code={gift.code}")
@@ -103,7 +103,7 @@ def test_a_coupon_not_valid_yet_shows_why(desk, make_coupon, member):
     )
     page = desk.get(DESK, {"code": coupon.code}).content.decode()
     assert refusal(page) == "这张券尚未到使用时间。" and "data-redeem" not in page
-    desk.post(REDEEM, {"code": coupon.code})
+    desk.post(REDEEM, {**once(), "code": coupon.code})
     assert Coupon.objects.get(pk=coupon.pk).status == "unused"
 
 
@@ -113,7 +113,7 @@ def test_redeeming_what_was_used_meanwhile_is_refused_with_the_reason(desk, make
     assert "data-redeem" in page
     Coupon.objects.filter(pk=coupon.pk).update(status="voided")  # voided from another desk
 
-    response = desk.post(REDEEM, {"code": coupon.code}, follow=True)
+    response = desk.post(REDEEM, {**once(), "code": coupon.code}, follow=True)
 
     assert "未核销：这张券已作废。" in response.content.decode()
     assert Coupon.objects.get(pk=coupon.pk).status == "voided"
@@ -124,10 +124,10 @@ def test_a_cash_coupon_needs_the_purchase_and_takes_its_value_off(desk, make_cou
     page = desk.get(DESK, {"code": coupon.code}).content.decode()
     assert 'name="amount"' in page
 
-    missing = desk.post(REDEEM, {"code": coupon.code})
+    missing = desk.post(REDEEM, {**once(), "code": coupon.code})
     assert missing.status_code == 400 and Coupon.objects.get(pk=coupon.pk).status == "unused"
 
-    done = desk.post(REDEEM, {"code": coupon.code, "amount": "88.50"}, follow=True)
+    done = desk.post(REDEEM, {**once(), "code": coupon.code, "amount": "88.50"}, follow=True)
 
     coupon.refresh_from_db()
     assert (coupon.status, coupon.discount_fen) == ("used", 1000)
@@ -136,7 +136,7 @@ def test_a_cash_coupon_needs_the_purchase_and_takes_its_value_off(desk, make_cou
 
 def test_below_the_threshold_is_refused_with_the_reason(desk, make_coupon, member):
     coupon = make_coupon(member, kind="threshold", face_value_fen=5000, min_spend_fen=30000)
-    response = desk.post(REDEEM, {"code": coupon.code, "amount": "299.99"}, follow=True)
+    response = desk.post(REDEEM, {**once(), "code": coupon.code, "amount": "299.99"}, follow=True)
     assert "未核销：消费金额未达到使用门槛。" in response.content.decode()
     assert Coupon.objects.get(pk=coupon.pk).status == "unused"
 
@@ -144,7 +144,7 @@ def test_below_the_threshold_is_refused_with_the_reason(desk, make_coupon, membe
 def test_a_coupon_for_another_store_is_out_of_scope_at_my_desk(desk, make_coupon, member):
     coupon = make_coupon(member, kind="gift", gift_name="雨伞")
     coupon.template.stores.add(StoreFactory(code="S02"))
-    response = desk.post(REDEEM, {"code": coupon.code}, follow=True)
+    response = desk.post(REDEEM, {**once(), "code": coupon.code}, follow=True)
     assert "未核销：不在这张券的使用范围内" in response.content.decode()
     assert Coupon.objects.get(pk=coupon.pk).status == "unused"
 
@@ -155,8 +155,8 @@ def test_staff_over_several_stores_choose_the_store(client, staff_user, gift, st
     page = client.get(DESK, {"code": gift.code}).content.decode()
     assert 'name="store"' in page and "天一店" in page
 
-    assert client.post(REDEEM, {"code": gift.code}).status_code == 400
-    client.post(REDEEM, {"code": gift.code, "store": s02.pk})
+    assert client.post(REDEEM, {**once(), "code": gift.code}).status_code == 400
+    client.post(REDEEM, {**once(), "code": gift.code, "store": s02.pk})
 
     gift.refresh_from_db()
     assert (gift.status, gift.used_store) == ("used", s02)
@@ -167,7 +167,7 @@ def test_a_store_outside_my_scope_cannot_be_chosen(client, staff_user, gift, sto
     elsewhere = StoreFactory(code="RB1", region__code="RB")
     client.force_login(staff_user(Role.HQ_ADMIN, scope="region", region=region_store.region))
 
-    response = client.post(REDEEM, {"code": gift.code, "store": elsewhere.pk})
+    response = client.post(REDEEM, {**once(), "code": gift.code, "store": elsewhere.pk})
 
     assert response.status_code == 400 and Coupon.objects.get(pk=gift.pk).status == "unused"
 
@@ -188,7 +188,7 @@ def test_who_may_use_the_desk(client, staff_user, gift, role, allowed):
     menu = client.get("/backoffice/").content.decode()
     assert (f'href="{DESK}"' in menu) is allowed
     if not allowed:
-        assert client.post(REDEEM, {"code": gift.code}).status_code == 403
+        assert client.post(REDEEM, {**once(), "code": gift.code}).status_code == 403
         assert Coupon.objects.get(pk=gift.pk).status == "unused"
 
 
@@ -196,3 +196,28 @@ def test_the_page_offers_the_camera_only_through_script(desk):
     page = desk.get(DESK).content.decode()
     assert 'id="desk-camera" hidden' in page and "coupon_desk.js" in page
     assert 'name="code"' in page and "autofocus" in page
+
+
+def test_a_double_submitted_redeem_uses_the_coupon_once_and_answers_the_first_result(
+    desk, make_coupon, member
+):
+    coupon = make_coupon(member, kind="cash", face_value_fen=1000)
+    data = {"code": coupon.code, "amount": "88.50"} | once()
+
+    first = desk.post(REDEEM, data)
+    second = desk.post(REDEEM, data, follow=True)
+
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.discount_fen) == ("used", 1000)
+    assert second.redirect_chain[0][0] == first["Location"]
+    page = second.content.decode()
+    assert page.count("核销成功：优惠 ¥10。") == 2 and "未核销" not in page  # no refusal
+
+
+def test_a_double_submitted_refusal_is_answered_with_the_same_reason(desk, make_coupon, member):
+    coupon = make_coupon(member, kind="gift", gift_name="保温杯", state="voided")
+    data = {"code": coupon.code} | once()
+    first = desk.post(REDEEM, data)
+    second = desk.post(REDEEM, data, follow=True)
+    assert second.redirect_chain[0][0] == first["Location"]
+    assert second.content.decode().count("未核销：这张券已作废。") == 2

@@ -9,7 +9,7 @@ from core.models import AuditLog
 from core.roles import Role
 from coupons.models import Campaign, Coupon, IssueJob
 from loyalty.models import PointsAccount, Tier
-from tests.factories import StoreFactory
+from tests.factories import StoreFactory, once
 
 SEND = "/backoffice/coupons/send/"
 
@@ -20,7 +20,7 @@ def marketing(client, staff_user):
     return client
 
 
-def form(template, token="0" * 32, **fields):
+def form(template, token=None, **fields):
     data = {
         "template": template.pk,
         "campaign": "",
@@ -29,7 +29,7 @@ def form(template, token="0" * 32, **fields):
         "cards": "",
         "tier": "",
         "home_store": "",
-        "token": token,
+        "once_token": token or once()["once_token"],
     }
     data.update(fields)
     return data
@@ -40,15 +40,15 @@ def test_the_page_offers_active_templates_and_a_fresh_token(marketing, make_temp
     make_template("OFF", name="停用的券", is_active=False)
 
     html = marketing.get(SEND).content.decode()
-    tokens = re.findall(r'name="token" value="([0-9a-f]{32})"', html)
+    tokens = re.findall(r'name="once_token" value="([\w-]{43})"', html)
 
     assert "满减活动券" in html and "停用的券" not in html
     assert (
         len(tokens) == 1
         and tokens[0]
-        != re.findall(r'name="token" value="([0-9a-f]{32})"', marketing.get(SEND).content.decode())[
-            0
-        ]
+        != re.findall(
+            r'name="once_token" value="([\w-]{43})"', marketing.get(SEND).content.decode()
+        )[0]
     )
 
 
@@ -104,11 +104,12 @@ def test_sending_the_same_form_twice_issues_once(marketing, make_template, membe
     member = member_factory()
     data = form(template, token="a" * 32, cards=member.card_no)
 
-    marketing.post(SEND, data)
+    first = marketing.post(SEND, data)
     again = marketing.post(SEND, data)
 
     assert Coupon.objects.filter(member=member).count() == 1
-    assert "已经发送过" in marketing.get(again["Location"]).content.decode()
+    assert again["Location"] == first["Location"]
+    assert "已向 1 位会员发放" in marketing.get(again["Location"]).content.decode()
 
 
 def test_members_at_their_limit_are_counted_not_issued(

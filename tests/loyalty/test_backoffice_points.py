@@ -6,7 +6,7 @@ from core.models import AuditLog
 from core.roles import Role
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsEntry
-from tests.factories import MemberFactory, StaffFactory, StoreFactory
+from tests.factories import MemberFactory, StaffFactory, StoreFactory, once
 from tests.loyalty.conftest import sale
 
 
@@ -20,9 +20,9 @@ def test_hq_adjusts_points_with_a_reason_and_it_is_audited(client, hq, member, p
     client.force_login(hq)
     url = f"/backoffice/loyalty/members/{member.pk}/points/"
 
-    no_reason = client.post(url, {"points": "50", "reason": ""})
-    too_much = client.post(url, {"points": "-1000", "reason": "退货补扣"})
-    done = client.post(url, {"points": "-99", "reason": "重复积分冲正"})
+    no_reason = client.post(url, {**once(), "points": "50", "reason": ""})
+    too_much = client.post(url, {**once(), "points": "-1000", "reason": "退货补扣"})
+    done = client.post(url, {**once(), "points": "-99", "reason": "重复积分冲正"})
 
     assert no_reason.status_code == 400 and too_much.status_code == 400
     assert done.status_code == 302
@@ -42,7 +42,7 @@ def test_a_store_manager_reads_but_cannot_adjust(client, member, store):
     url = f"/backoffice/loyalty/members/{member.pk}/points/"
 
     assert client.get(url).status_code == 200
-    assert client.post(url, {"points": "100", "reason": "x"}).status_code == 403
+    assert client.post(url, {**once(), "points": "100", "reason": "x"}).status_code == 403
     assert points_balance(member_id=member.pk) == 0
 
 

@@ -15,7 +15,7 @@ from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import Receipt, ReceiptClaim
 from loyalty.services import claim_approve, claim_reject, claim_submit
 from members.models import Message
-from tests.factories import StaffFactory, StoreFactory, signed_in_as
+from tests.factories import StaffFactory, StoreFactory, once, signed_in_as
 
 
 def photo(name="receipt.jpg"):
@@ -149,16 +149,17 @@ def test_staff_review_claims_of_their_store_only(
     assert client.get(f"/backoffice/loyalty/claims/{theirs.pk}/").status_code == 404
     assert (
         client.post(
-            f"/backoffice/loyalty/claims/{theirs.pk}/decide/", {"decision": "approve"}
+            f"/backoffice/loyalty/claims/{theirs.pk}/decide/", {**once(), "decision": "approve"}
         ).status_code
         == 404
     )
 
     missing_reason = client.post(
-        f"/backoffice/loyalty/claims/{mine.pk}/decide/", {"decision": "reject", "reason": ""}
+        f"/backoffice/loyalty/claims/{mine.pk}/decide/",
+        {**once(), "decision": "reject", "reason": ""},
     )
     assert missing_reason.status_code == 400
-    client.post(f"/backoffice/loyalty/claims/{mine.pk}/decide/", {"decision": "approve"})
+    client.post(f"/backoffice/loyalty/claims/{mine.pk}/decide/", {**once(), "decision": "approve"})
     assert points_balance(member_id=member.pk) == 500
 
 

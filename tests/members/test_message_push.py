@@ -3,7 +3,7 @@ import pytest
 from core.models import AuditLog
 from core.roles import Role
 from members.models import Message, StaffProfile
-from tests.factories import MemberFactory, StaffFactory
+from tests.factories import MemberFactory, StaffFactory, once
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ def post(client, **data):
         "audience": "cards",
         "cards": "",
     } | data
-    return client.post("/backoffice/members/messages/push/", form)
+    return client.post("/backoffice/members/messages/push/", form | once())
 
 
 def test_marketing_pushes_to_listed_cards_and_it_is_audited(client):

@@ -122,3 +122,27 @@ def test_parallel_correct_submissions_succeed_once(sms_outbox):
     for t in threads:
         t.join()
     assert sorted(results) == ["ok"] + ["refused"] * 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sends_from_one_ip_keep_to_its_daily_cap(sms_outbox, settings):
+    settings.SMS_DAILY_LIMIT_PER_IP = 2
+    barrier, results = threading.Barrier(6), []
+
+    def send(n):
+        barrier.wait()
+        try:
+            sms_code_send(phone=f"1380000200{n}", purpose=BIND, ip="203.0.113.9")
+            results.append("sent")
+        except SmsThrottled:
+            results.append("throttled")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["sent"] * 2 + ["throttled"] * 4
+    assert SmsCode.objects.filter(ip="203.0.113.9").count() == 2
