@@ -43,7 +43,14 @@ def pos_api(view):
     @csrf_exempt
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length and not (length.isascii() and length.isdigit()):
+            return _error(400, "bad Content-Length")
+        if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+            # A chunked body (Transfer-Encoding, no Content-Length) reaches Django empty under
+            # WSGI: say so rather than fail its signature.
+            return _error(411, "Content-Length required (no chunked bodies)")
+        if int(length or 0) > MAX_BODY:
             return _error(413, "body too large")
         try:
             request.terminal = pos_authenticate(request)

@@ -36,6 +36,7 @@ from members.models import Store
 TIMESTAMP_SKEW = 300  # seconds either way
 NONCE_TTL = 600
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TERMINAL_RE = re.compile(r"[\x21-\x7e]{1,32}")  # printable ASCII: no NUL reaches the query
 MAX_BODY = 256 * 1024
 MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
 FUTURE_SLACK = timedelta(minutes=10)
@@ -61,6 +62,8 @@ def pos_authenticate(request) -> PosTerminal:
     signature = request.headers.get("X-Pos-Signature", "")
     if not (terminal_id and timestamp and nonce and signature):
         raise PosAuthError("missing_signature_headers")
+    if not TERMINAL_RE.fullmatch(terminal_id):
+        raise PosAuthError("unknown_terminal")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise PosAuthError("bad_timestamp")
     if abs(timezone.now().timestamp() - int(timestamp)) > TIMESTAMP_SKEW:
@@ -69,7 +72,7 @@ def pos_authenticate(request) -> PosTerminal:
         raise PosAuthError("bad_nonce")
     terminal = (
         PosTerminal.objects.select_related("store")
-        .filter(terminal_id=terminal_id[:32], is_active=True)
+        .filter(terminal_id=terminal_id, is_active=True)
         .first()
     )
     if terminal is None:
@@ -139,7 +142,35 @@ def parse_json(body: bytes) -> dict:
         raise BodyError("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BodyError("body must be a JSON object")
+    where = _nul_path(data)
+    if where is not None:
+        raise BodyError("invalid body", {where: "contains a NUL character"})
     return data
+
+
+def _nul_path(data) -> str | None:
+    """The path ("lines.0.name") of a string holding a NUL character, None if none: JSON may
+    escape one as \\u0000, but Postgres cannot store it in text. A loop, not recursion: the
+    body may be nested as deep as the parser allows."""
+    stack = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "body"
+            continue
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for key, item in items:
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in here:
+                return here.replace("\x00", "\\u0000")
+            stack.append((here, item))
+    return None
 
 
 Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
