@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from pydantic import (
@@ -31,6 +32,7 @@ from pydantic import (
 
 from loyalty.earning import PAYMENT_METHODS
 from loyalty.models import PosTerminal
+from loyalty.receipts import receipt_earn_window_start
 from members.models import Store
 
 TIMESTAMP_SKEW = 300  # seconds either way
@@ -39,7 +41,7 @@ NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TERMINAL_RE = re.compile(r"[\x21-\x7e]{1,32}")  # printable ASCII: no NUL reaches the query
 MAX_BODY = 256 * 1024
 MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
-FUTURE_SLACK = timedelta(minutes=10)
+FUTURE_SLACK = timedelta(minutes=10)  # a till's clock running ahead
 
 
 class PosAuthError(Exception):
@@ -222,7 +224,16 @@ class ReceiptBody(Strict):
     store: Annotated[StrictStr, Field(min_length=1, max_length=16)]
     pos_no: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
     receipt_no: Code
-    occurred_at: StrictStr
+    occurred_at: Annotated[
+        StrictStr,
+        Field(
+            description=(
+                "ISO 8601 with an offset. Not more than 10 minutes ahead of the server clock,"
+                " and not older than the earning window (RECEIPT_EARN_WINDOW_DAYS, 90 days by"
+                " default, counted back from now as an instant)."
+            )
+        ),
+    ]
     member: MemberRef | None = None
     lines: list[LineBody] = Field(min_length=1, max_length=500)
     payments: list[PaymentBody] = Field(min_length=1, max_length=20)
@@ -247,6 +258,11 @@ class ReceiptBody(Strict):
             raise ValueError("the time is in the future")
         if moment.year < 2000:
             raise ValueError("the time is before 2000")
+        if moment < receipt_earn_window_start():
+            raise ValueError(
+                f"the receipt is older than {settings.RECEIPT_EARN_WINDOW_DAYS} days:"
+                " too old to earn points (record history with import_receipts)"
+            )
         return value
 
     @property

@@ -8,7 +8,9 @@ refund_of, and follow one another (a receipt found in two places is most likely 
 twice, and is refused rather than doubled). The total is the sum of the lines. Times without
 an offset are the mall's (Asia/Shanghai).
 
-A receipt already recorded under its natural key is skipped, so a file imported again adds
+Sales older than the earning window (settings.RECEIPT_EARN_WINDOW_DAYS) are recorded, for
+analysis, but earn nothing; the summary counts them. A receipt already recorded under its
+natural key is skipped, so a file imported again adds
 nothing. A receipt with a bad row is rejected whole and each of its rows is reported; the
 good receipts are kept. A refund names its sale by receipt number (same store and POS), which
 must be recorded already or come earlier in the file, and cannot return more than is left of
@@ -43,6 +45,7 @@ from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
+from loyalty.receipts import receipt_earn_window_start
 from members.models import Member, Store
 
 RECEIPT_COLUMNS = (
@@ -83,6 +86,7 @@ class ReceiptsImported:
     added: int = 0
     lines: int = 0
     skipped: int = 0  # receipts already recorded
+    too_old: int = 0  # sales of members recorded without points: before the earning window
     members_created: int = 0
     entries: int = 0
     points: int = 0
@@ -152,7 +156,7 @@ def receipts_import(
             result.members_created = _create_members(carded)
         accepted = _check_refunds(carded, {r.key for r in receipts}, problems)
         try:
-            ids = _insert(accepted)
+            ids, result.too_old = _insert(accepted, earn_from=receipt_earn_window_start())
         except IntegrityError as exc:
             if "receipt_natural_key" not in str(exc):
                 raise
@@ -174,6 +178,7 @@ def receipts_import(
                 "skipped": result.skipped,
                 "bad_rows": len(problems),
                 "points": result.points,
+                "too_old_to_earn": result.too_old,
             },
         )
     problems.sort(key=lambda problem: problem.line)
@@ -525,10 +530,11 @@ _INSERT_LINES = """
     ORDER BY r.id, l.line_no"""
 
 
-def _insert(receipts: list[_Receipt]) -> list[int]:
-    """Write the receipts and their lines; the new receipt ids (with a member) to earn."""
+def _insert(receipts: list[_Receipt], *, earn_from: datetime) -> tuple[list[int], int]:
+    """Write the receipts and their lines; the new receipt ids (with a member) to earn, and
+    how many sales with a member are older than `earn_from` and earn nothing."""
     if not receipts:
-        return []
+        return [], 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', '256MB', true)")
         cursor.execute("SELECT pg_get_serial_sequence('loyalty_receipt', 'id')")
@@ -573,7 +579,13 @@ def _insert(receipts: list[_Receipt]) -> list[int]:
         cursor.execute(_DIVISION)
         cursor.execute(_INSERT_RECEIPTS, [Division.DEPARTMENT, timezone.now()])
         cursor.execute(_INSERT_LINES)
-        cursor.execute("SELECT id FROM import_receipts WHERE member_id IS NOT NULL ORDER BY id")
-        ids = [row[0] for row in cursor.fetchall()]
+        # Sales before the earning window are history: recorded, never earning. Refunds
+        # always take back what their sale earned (nothing, for a sale that earned nothing).
+        cursor.execute(
+            "SELECT id, refund_of_id IS NULL AND refund_of_seq IS NULL AND occurred_at < %s"
+            " FROM import_receipts WHERE member_id IS NOT NULL ORDER BY id",
+            [earn_from],
+        )
+        rows = cursor.fetchall()
         cursor.execute("DROP TABLE import_receipts, import_lines, import_linked, import_division")
-    return ids
+    return [pk for pk, too_old in rows if not too_old], sum(too_old for _pk, too_old in rows)

@@ -3,9 +3,10 @@ importer all come through receipt_record."""
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -75,6 +76,12 @@ class ReceiptIn:
     payments: list[tuple[str, int]] = field(default_factory=list)
     coupons: list[str] = field(default_factory=list)
     refund_of: str | None = None
+
+
+def receipt_earn_window_start(now: datetime | None = None) -> datetime:
+    """The oldest receipt time that still earns points: RECEIPT_EARN_WINDOW_DAYS before now.
+    An instant compared as such (UTC), whatever offset a till sends: no local-midnight edge."""
+    return (now or timezone.now()) - timedelta(days=settings.RECEIPT_EARN_WINDOW_DAYS)
 
 
 def receipt_replay(*, store: Store, pos_no: str, receipt_no: str, payload_hash: str):

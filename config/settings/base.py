@@ -209,6 +209,9 @@ PII_ENCRYPTION_KEY = env(
 )
 
 # --- The mall -------------------------------------------------------------------------------
+# Receipts older than this many days (counted back from now, an instant: not a local date)
+# earn no points: the POS API refuses them, import_receipts records them without points.
+RECEIPT_EARN_WINDOW_DAYS = env.int("RECEIPT_EARN_WINDOW_DAYS", default=90)
 MALL_NAME = env("MALL_NAME", default="星河购物中心")
 MFA_TOTP_ISSUER = MALL_NAME  # the account's name in the staff member's authenticator app
 

@@ -2,8 +2,10 @@
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from loyalty.models import PointsEntry, PosTerminal, Receipt
 from loyalty.pos import pos_terminal_create
@@ -80,7 +82,7 @@ def test_the_same_receipt_number_with_other_content_is_a_conflict(pos, member, c
     elif "member" in change:
         other = sale(None)
     else:
-        other = sale(member, occurred_at="2026-01-01T10:00:00+08:00")
+        other = sale(member, occurred_at=(timezone.localtime() - timedelta(days=3)).isoformat())
 
     response = pos.receipt(other)
 
