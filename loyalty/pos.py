@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -102,6 +103,21 @@ def pos_terminal_create(*, store: Store, name: str) -> PosTerminal:
         name=name,
         secret=secrets.token_hex(32),
     )
+
+
+def pos_rate_wait(*, terminal: PosTerminal, action: str, limit: int, window: int) -> int:
+    """Count one `action` by `terminal` in the current fixed window of `window` seconds: 0 if
+    it is within `limit`, else the seconds until the window ends (for Retry-After)."""
+    now = int(time.time())
+    start = now - now % window
+    key = f"pos:rate:{action}:{terminal.terminal_id}:{start}"
+    cache.add(key, 0, window + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window + 5)
+        count = 1
+    return 0 if count <= limit else max(1, start + window - now)
 
 
 # --- The body ---------------------------------------------------------------------------------

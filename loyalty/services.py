@@ -1,8 +1,11 @@
 """Loyalty writes beyond the till: staff adjustments, daily sign-in, receipt-photo claims."""
 
+import hashlib
+import hmac
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,14 +13,54 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.dates import local_day_start
 from core.exceptions import ServiceError
+from core.masking import mask_phone
 from loyalty.ledger import points_balance, points_post
-from loyalty.models import LoyaltySettings, PointsEntry, Receipt, ReceiptClaim, SignIn
+from loyalty.models import (
+    LoyaltySettings,
+    PointsEntry,
+    PosTerminal,
+    Receipt,
+    ReceiptClaim,
+    SignIn,
+)
 from loyalty.receipts import LineIn, ReceiptIn, receipt_record
+from members.card_codes import card_code_resolve
 from members.models import Member, Store
 
 CLAIM_POS_NO = "CLAIM"  # receipts from approved claims: no till, one line
 CLAIM_MAX_AGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
+
+
+def pos_member_resolve(*, terminal: PosTerminal, by: str, value: str) -> Member | None:
+    """The active member a till looks up `by` "qr_token", "card_no" or "phone", or None. A
+    lookup by phone is audited (terminal, store, member or not found), the phone masked and
+    kept as a keyed digest, so the lookups of one number can be found without storing it."""
+    member = None
+    if by == "qr_token":
+        member = card_code_resolve(code=value)
+    elif len(value) <= 32:
+        member = Member.objects.filter(**{by: value}, status=Member.Status.ACTIVE).first()
+    if by == "phone":
+        audit_log(
+            actor=None,
+            action="loyalty.pos.member_looked_up_by_phone",
+            target=member,
+            data={
+                "terminal": terminal.terminal_id,
+                "store": terminal.store.code,
+                "phone": mask_phone(value[:20]),
+                "phone_digest": phone_digest(value),
+                "found": member is not None,
+            },
+        )
+    return member
+
+
+def phone_digest(phone: str) -> str:
+    """A keyed digest of a phone number: equal for equal numbers, useless without the key."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def points_adjust(*, member: Member, points: int, reason: str, actor) -> PointsEntry:

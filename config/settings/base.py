@@ -208,6 +208,12 @@ PII_ENCRYPTION_KEY = env(
     "PII_ENCRYPTION_KEY", default="ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="
 )
 
+# --- The POS API -----------------------------------------------------------------------------
+# GET members/resolve: at most this many lookups per terminal in each window (then 429 with
+# Retry-After). Lookups by phone are written to the audit log, the phone masked.
+POS_RESOLVE_RATE_LIMIT = env.int("POS_RESOLVE_RATE_LIMIT", default=60)
+POS_RESOLVE_RATE_WINDOW = env.int("POS_RESOLVE_RATE_WINDOW", default=60)  # seconds
+
 # --- The mall -------------------------------------------------------------------------------
 # Receipts older than this many days (counted back from now, an instant: not a local date)
 # earn no points: the POS API refuses them, import_receipts records them without points.
