@@ -22,11 +22,13 @@ import csv
 import io
 import re
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from core.audit import audit_log
@@ -45,7 +47,15 @@ from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
-from loyalty.receipts import receipt_earn_window_start
+from loyalty.receipts import (
+    CLAIM_HASH_PREFIX,
+    CLAIM_POS_NO,
+    LineIn,
+    ReceiptIn,
+    claims_lock,
+    receipt_earn_window_start,
+    receipt_record,
+)
 from members.models import Member, Store
 
 RECEIPT_COLUMNS = (
@@ -86,6 +96,7 @@ class ReceiptsImported:
     added: int = 0
     lines: int = 0
     skipped: int = 0  # receipts already recorded
+    linked_to_claims: int = 0  # sales an approved claim recorded first: no points again
     too_old: int = 0  # sales of members recorded without points: before the earning window
     members_created: int = 0
     entries: int = 0
@@ -138,6 +149,7 @@ def receipts_import(
     checked = [r for r in receipts if _check_header(r, stores, problems)]
 
     with transaction.atomic():
+        claims_lock()  # no claim approved meanwhile: the claims' receipts are matched below
         present = _present(checked)
         result.skipped = sum(r.key in present for r in checked)
         fresh = [r for r in checked if r.key not in present]
@@ -154,6 +166,14 @@ def receipts_import(
                 carded.append(receipt)
         if create_members:
             result.members_created = _create_members(carded)
+        # A purchase an approved claim recorded first: the file's copy replaces the claim's
+        # stand-in through receipt_record and earns nothing (one purchase, one receipt).
+        claimed = _claimed(carded)
+        for receipt in claimed:
+            receipt_record(data=_receipt_in(receipt), earn_points=earn_points)
+        result.linked_to_claims = len(claimed)
+        linked = {id(r) for r in claimed}
+        carded = [r for r in carded if id(r) not in linked]
         accepted = _check_refunds(carded, {r.key for r in receipts}, problems)
         try:
             ids, result.too_old = _insert(accepted, earn_from=receipt_earn_window_start())
@@ -161,7 +181,8 @@ def receipts_import(
             if "receipt_natural_key" not in str(exc):
                 raise
             raise ReceiptImportConflict() from None
-        result.added, result.lines = len(accepted), sum(len(r.lines) for r in accepted)
+        result.added = len(accepted) + len(claimed)
+        result.lines = sum(len(r.lines) for r in accepted + claimed)
         for receipt in accepted:
             if receipt.completes_refund:  # as through the API: the sale's coupons come back
                 receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
@@ -179,6 +200,7 @@ def receipts_import(
                 "bad_rows": len(problems),
                 "points": result.points,
                 "too_old_to_earn": result.too_old,
+                "linked_to_claims": result.linked_to_claims,
             },
         )
     problems.sort(key=lambda problem: problem.line)
@@ -357,10 +379,57 @@ def _present(receipts: list[_Receipt]) -> set[tuple[str, str, str]]:
             " JOIN loyalty_receipt r ON (r.store_id, r.pos_no, r.receipt_no)"
             "   = (k.store_id, k.pos_no, k.receipt_no)"
             " JOIN members_store s ON s.id = r.store_id"
+            " WHERE r.payload_hash NOT LIKE %s",  # a claim's stand-in is replaced, not skipped
+            [f"{CLAIM_HASH_PREFIX}%"],
         )
         present = set(cursor.fetchall())
         cursor.execute("DROP TABLE import_keys")
     return present
+
+
+def _claimed(receipts: list[_Receipt]) -> list[_Receipt]:
+    """The sales of the file whose purchase an approved claim recorded first (same store,
+    receipt number in any case, on the claim's POS or with none), as receipt_record matches
+    them. The claims' stand-in receipts are few: they are read at once."""
+    stand_ins = defaultdict(set)
+    for store_id, pos_no, number in (
+        Receipt.objects.filter(payload_hash__startswith=CLAIM_HASH_PREFIX, kind="sale")
+        .annotate(number=Upper("receipt_no"))
+        .values_list("store_id", "pos_no", "number")
+    ):
+        stand_ins[store_id, number].add(pos_no)
+    if not stand_ins:
+        return []
+    return [
+        r
+        for r in receipts
+        if not r.header[2]
+        and stand_ins.get((r.store_id, r.receipt_no.upper()), set()) & {r.pos_no, CLAIM_POS_NO}
+    ]
+
+
+def _receipt_in(receipt: _Receipt) -> ReceiptIn:
+    return ReceiptIn(
+        store=Store.objects.get(pk=receipt.store_id),
+        pos_no=receipt.pos_no,
+        receipt_no=receipt.receipt_no,
+        occurred_at=receipt.occurred_at,
+        member=Member.objects.get(pk=receipt.member_id) if receipt.member_id else None,
+        lines=[
+            LineIn(
+                sku=sku,
+                name=name,
+                spec=spec,
+                brand=brand,
+                category=category,
+                qty=qty,
+                amount_fen=fen,
+                non_merchandise=flag,
+            )
+            for sku, name, spec, brand, category, qty, fen, flag in receipt.lines
+        ],
+        total_fen=receipt.total,
+    )
 
 
 def _members(receipts: list[_Receipt]) -> dict[str, tuple[int, str]]:

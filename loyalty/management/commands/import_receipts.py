@@ -41,6 +41,7 @@ class Command(BaseCommand):
             f"receipts added: {result.added} ({result.lines} lines), skipped as already present: "
             f"{result.skipped}, bad rows: {len(result.problems)}, members created: "
             f"{result.members_created}, too old to earn: {result.too_old}, "
+            f"linked to approved claims (no points again): {result.linked_to_claims}, "
             f"points: {points} in {result.entries} entries, "
             f"{result.seconds:.1f} s ({result.file.rows} rows, {result.file.encoding})"
         )
