@@ -88,7 +88,7 @@ def pos_authenticate(request) -> PosTerminal:
         nonce=nonce,
         body=request.body,
     )
-    if not hmac.compare_digest(expected, signature):
+    if not signature.isascii() or not hmac.compare_digest(expected, signature):
         raise PosAuthError("bad_signature")
     if not cache.add(f"pos:nonce:{terminal.terminal_id}:{nonce}", 1, NONCE_TTL):
         raise PosAuthError("nonce_reused")

@@ -120,6 +120,14 @@ def test_a_nul_in_the_terminal_header_is_a_401(pos):
     _json_answer(response, 401)
 
 
+@pytest.mark.parametrize("header", ["X-Pos-Signature", "X-Pos-Nonce", "X-Pos-Timestamp"])
+def test_non_ascii_in_a_signing_header_is_a_401(pos, header):
+    headers = pos.headers("GET", "/api/pos/v1/members/resolve?card_no=1", b"")
+    headers[header] = "é" * 64
+    response = pos.client.get("/api/pos/v1/members/resolve?card_no=1", headers=headers)
+    _json_answer(response, 401)
+
+
 def test_an_unknown_api_path_is_a_json_404(pos):
     _json_answer(pos.get("/api/pos/v1/nope"), 404)
     _json_answer(pos.client.get("/api/pos/v2/receipts"), 404)
