@@ -229,3 +229,36 @@ def test_the_member_may_give_the_pos_number(client, member, store):
     )
 
     assert ReceiptClaim.objects.get().pos_no == "P03"
+
+
+# --- At the same moment -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_a_claim_approved_while_the_till_sends_the_receipt_earns_once(
+    terminal, member, store, reviewer, round_
+):
+    from django.test import Client
+
+    from tests.loyalty.conftest import PosClient
+    from tests.loyalty.test_ledger_races import _race
+
+    number = f"RACE-{round_}"
+    claim = _claim(member, store, receipt_no=number, amount_fen=50_000)
+    body = till_sale(member, receipt_no=number)
+
+    def work(i):
+        if i == 0:
+            return claim_approve(claim=claim, actor=reviewer)
+        return PosClient(Client(), terminal).receipt(body)
+
+    approved, response = _race(2, work)
+
+    assert isinstance(approved, ReceiptClaim), approved
+    assert response.status_code == 201, response.content
+    assert Receipt.objects.filter(receipt_no=number).count() == 1
+    assert points_balance(member_id=member.pk) in (499, 500)  # whichever came first
+    assert approved.points + response.json()["points_earned"] == points_balance(member_id=member.pk)
+    assert ledger_check() == []
