@@ -32,3 +32,28 @@ def test_a_nul_in_a_posted_field_is_a_400(client, hq):
     client.force_login(hq)
     response = client.post("/backoffice/loyalty/points/", {"q": "a\x00b"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("column", range(7))
+def test_a_nul_in_any_cell_of_a_member_import_rejects_that_row_only(db, tmp_path, column):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from members.models import Member
+    from tests.factories import StoreFactory
+
+    StoreFactory(code="S01")
+    good = ["880000000018", "13900000001", "张三", "F", "1990-01-02", "2020-01-01", "S01"]
+    bad = ["880000000026", "13900000002", "李四", "M", "1991-01-02", "2021-01-01", "S01"]
+    bad[column] = bad[column][:2] + "\x00" + bad[column][2:]
+    path = tmp_path / "members.csv"
+    rows = ["card_no,phone,name,gender,birthday,registered_at,store", ",".join(good), ",".join(bad)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_members", str(path), stdout=io.StringIO(), stderr=err)
+
+    assert list(Member.objects.values_list("card_no", flat=True)) == ["880000000018"]
+    assert "line 3" in err.getvalue() and "\x00" not in err.getvalue()
