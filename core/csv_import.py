@@ -49,7 +49,10 @@ class Problem:
     message: str
 
     def __str__(self):
-        return f"line {self.line}: {self.message}"
+        # A cell quoted in the message may hold control characters (a NUL from an old till):
+        # the report shows them escaped, never raw on the operator's terminal.
+        message = CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", self.message)
+        return f"line {self.line}: {message}"
 
 
 @dataclass

@@ -1,4 +1,13 @@
+import logging
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse, UnreadablePostError
+
 from core.views import healthz
+
+logger = logging.getLogger(__name__)
 
 
 class HealthCheckMiddleware:
@@ -49,3 +58,98 @@ class StaffMfaMiddleware:
         if not (user.is_superuser or user.groups.filter(name__in=roles).exists()):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+NUL = "\x00"
+
+
+def nul_fields(querydict) -> list[str]:
+    """The names of the fields in `querydict` whose name or any value holds a NUL character,
+    which Postgres cannot store in text (psycopg refuses the query)."""
+    return sorted(
+        {
+            key.replace(NUL, "\\u0000")
+            for key, values in querydict.lists()
+            if NUL in key or any(NUL in value for value in values)
+        }
+    )
+
+
+class JsonApiMiddleware:
+    """Under settings.JSON_API_PREFIX every answer is JSON, whatever goes wrong: an unknown
+    path (404), a wrong method (405), a body Django refuses to read, an unhandled exception.
+    Tills read `error` (a stable code) and, for a field at fault, `fields`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(settings.JSON_API_PREFIX):
+            return self.get_response(request)
+        try:
+            fields = nul_fields(request.GET)
+        except (SuspiciousOperation, BadRequest):  # e.g. more fields than Django reads
+            return json_error(400, "bad request")
+        if fields:
+            return json_error(
+                400, "invalid query", {name: "contains a NUL character" for name in fields}
+            )
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allow = response.get("Allow")
+            response = json_error(response.status_code, _ERRORS.get(response.status_code, "error"))
+            if allow:
+                response["Allow"] = allow
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(settings.JSON_API_PREFIX):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return json_error(413, "body too large")
+        if isinstance(exception, SuspiciousOperation | BadRequest | UnreadablePostError):
+            return json_error(400, "bad request")
+        if isinstance(exception, Http404):
+            return json_error(404, "not_found")
+        if isinstance(exception, DjangoPermissionDenied):
+            return json_error(403, "forbidden")
+        logger.exception("Unhandled error answering %s %s", request.method, request.path)
+        return json_error(500, "internal_error")
+
+
+class NulRefusalMiddleware:
+    """A page request whose query or form fields hold a NUL character is a 400 (the JSON API
+    answers its own, through JsonApiMiddleware): no view has to guard every field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(settings.JSON_API_PREFIX):
+            return self.get_response(request)
+        fields = nul_fields(request.GET)
+        if request.method == "POST":
+            fields += nul_fields(request.POST)
+        if fields:
+            raise BadRequest(f"NUL character in {', '.join(fields)}")
+        return self.get_response(request)
+
+
+_ERRORS = {
+    400: "bad request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body too large",
+    429: "too_many_requests",
+}
+
+
+def json_error(status: int, error: str, fields: dict | None = None) -> JsonResponse:
+    body = {"error": error}
+    if fields:
+        body["fields"] = fields
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})

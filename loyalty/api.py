@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,7 @@ from loyalty.pos import (
     ReceiptBody,
     parse_json,
     pos_authenticate,
+    pos_rate_wait,
     validated,
 )
 from loyalty.receipts import (
@@ -26,6 +28,7 @@ from loyalty.receipts import (
     receipt_record,
     receipt_replay,
 )
+from loyalty.services import pos_member_resolve
 from members.card_codes import card_code_resolve
 from members.models import Member, Store
 
@@ -43,7 +46,14 @@ def pos_api(view):
     @csrf_exempt
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length and not (length.isascii() and length.isdigit()):
+            return _error(400, "bad Content-Length")
+        if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+            # A chunked body (Transfer-Encoding, no Content-Length) reaches Django empty under
+            # WSGI: say so rather than fail its signature.
+            return _error(411, "Content-Length required (no chunked bodies)")
+        if int(length or 0) > MAX_BODY:
             return _error(413, "body too large")
         try:
             request.terminal = pos_authenticate(request)
@@ -142,11 +152,17 @@ def member_resolve(request):
     if len(given) != 1:
         raise BodyError("give exactly one of qr_token, card_no or phone")
     ((name, value),) = given.items()
-    member = None
-    if name == "qr_token":
-        member = card_code_resolve(code=value)
-    elif len(value) <= 20:
-        member = Member.objects.filter(**{name: value}, status=Member.Status.ACTIVE).first()
+    wait = pos_rate_wait(
+        terminal=request.terminal,
+        action="resolve",
+        limit=settings.POS_RESOLVE_RATE_LIMIT,
+        window=settings.POS_RESOLVE_RATE_WINDOW,
+    )
+    if wait:
+        response = _error(429, "too_many_requests")
+        response["Retry-After"] = str(wait)
+        return response
+    member = pos_member_resolve(terminal=request.terminal, by=name, value=value)
     if member is None:
         return _error(404, "member_not_found")
     account = PointsAccount.objects.filter(member=member).select_related("tier").first()

@@ -32,6 +32,12 @@ class ClaimForm(forms.Form):
         regex=r"^[A-Za-z0-9-]{4,64}$",
         error_messages={"invalid": _("Letters, digits and dashes as printed on the receipt.")},
     )
+    pos_no = forms.RegexField(
+        label=_("POS number (if printed)"),
+        regex=r"^[A-Za-z0-9_-]{1,16}$",
+        required=False,
+        error_messages={"invalid": _("Up to 16 letters, digits, - and _ as printed.")},
+    )
     amount = forms.CharField(label=_("Amount paid (yuan)"), max_length=12)
     purchased_on = forms.DateField(
         label=_("Purchase date"), widget=forms.DateInput(attrs={"type": "date"})
@@ -50,6 +56,16 @@ class ClaimForm(forms.Form):
         if photo.size > MAX_PHOTO_BYTES:
             raise forms.ValidationError(_("The photo is larger than 8 MB."))
         return photo
+
+
+class ClaimApproveForm(forms.Form):
+    pos_no = forms.RegexField(
+        label=_("POS number"),
+        regex=r"^[A-Za-z0-9_-]{1,16}$",
+        required=False,
+        help_text=_("Set it when several tills print this receipt number."),
+        error_messages={"invalid": _("Up to 16 letters, digits, - and _ as printed.")},
+    )
 
 
 class ClaimRejectForm(forms.Form):

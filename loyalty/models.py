@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +144,8 @@ class Receipt(models.Model):
             models.Index(fields=["member", "-occurred_at"]),
             models.Index(fields=["store", "occurred_at"]),
             models.Index(fields=["occurred_at"]),
+            # one purchase whichever way it came: a claim's number matches in any case
+            models.Index(F("store"), Upper("receipt_no"), name="receipt_store_number_upper"),
         ]
 
     def __str__(self):
@@ -581,6 +584,12 @@ class ReceiptClaim(models.Model):
     )
     store = models.ForeignKey(Store, verbose_name=_("store"), on_delete=models.PROTECT)
     receipt_no = models.CharField(_("receipt number"), max_length=64)
+    pos_no = models.CharField(
+        _("POS number"),
+        max_length=16,
+        blank=True,
+        help_text=_("As printed on the receipt, if known; staff may set it when reviewing."),
+    )
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     shop_name = models.CharField(_("shop or counter"), max_length=64, blank=True)
     purchased_on = models.DateField(_("purchase date"))
@@ -606,6 +615,8 @@ class ReceiptClaim(models.Model):
         on_delete=models.PROTECT,
         related_name="claim",
     )
+    # What approving earned: 0 when the purchase was already recorded with the member.
+    points = models.BigIntegerField(_("points earned"), default=0)
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
 
     class Meta:

@@ -97,7 +97,9 @@ def pos_openapi() -> dict:
                 " is integer fen. A retry must send the same receipt again (new nonce and"
                 " timestamp): the answer is the first one, with Idempotent-Replayed: true. The"
                 " member code shown on the card page is valid for 90 seconds: resolve it when"
-                " it is scanned and send the card_no with the receipt."
+                " it is scanned and send the card_no with the receipt. Every answer is JSON,"
+                ' errors included ({"error": …, "fields": …}); text holding NUL'
+                " (\\u0000) is refused with the field named."
             ),
         },
         "servers": [{"url": "/api/pos/v1"}],
@@ -138,6 +140,7 @@ def pos_openapi() -> dict:
                         "409": _error(
                             "Another receipt with this store, POS and receipt number exists"
                         ),
+                        "411": _error("A chunked body: send Content-Length"),
                         "413": _error("Body larger than allowed"),
                     },
                 }
@@ -208,6 +211,10 @@ def pos_openapi() -> dict:
                         "400": _error("Give exactly one of qr_token, card_no or phone"),
                         **auth_errors,
                         "404": _error("No active member"),
+                        "429": _error(
+                            "Too many lookups by this terminal: retry after Retry-After seconds"
+                            " (lookups by phone are audited)"
+                        ),
                     },
                 }
             },

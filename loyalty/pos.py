@@ -11,10 +11,12 @@ import hmac
 import json
 import re
 import secrets
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from pydantic import (
@@ -31,14 +33,16 @@ from pydantic import (
 
 from loyalty.earning import PAYMENT_METHODS
 from loyalty.models import PosTerminal
+from loyalty.receipts import receipt_earn_window_start
 from members.models import Store
 
 TIMESTAMP_SKEW = 300  # seconds either way
 NONCE_TTL = 600
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TERMINAL_RE = re.compile(r"[\x21-\x7e]{1,32}")  # printable ASCII: no NUL reaches the query
 MAX_BODY = 256 * 1024
 MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
-FUTURE_SLACK = timedelta(minutes=10)
+FUTURE_SLACK = timedelta(minutes=10)  # a till's clock running ahead
 
 
 class PosAuthError(Exception):
@@ -61,6 +65,8 @@ def pos_authenticate(request) -> PosTerminal:
     signature = request.headers.get("X-Pos-Signature", "")
     if not (terminal_id and timestamp and nonce and signature):
         raise PosAuthError("missing_signature_headers")
+    if not TERMINAL_RE.fullmatch(terminal_id):
+        raise PosAuthError("unknown_terminal")
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise PosAuthError("bad_timestamp")
     if abs(timezone.now().timestamp() - int(timestamp)) > TIMESTAMP_SKEW:
@@ -69,7 +75,7 @@ def pos_authenticate(request) -> PosTerminal:
         raise PosAuthError("bad_nonce")
     terminal = (
         PosTerminal.objects.select_related("store")
-        .filter(terminal_id=terminal_id[:32], is_active=True)
+        .filter(terminal_id=terminal_id, is_active=True)
         .first()
     )
     if terminal is None:
@@ -82,7 +88,7 @@ def pos_authenticate(request) -> PosTerminal:
         nonce=nonce,
         body=request.body,
     )
-    if not hmac.compare_digest(expected, signature):
+    if not signature.isascii() or not hmac.compare_digest(expected, signature):
         raise PosAuthError("bad_signature")
     if not cache.add(f"pos:nonce:{terminal.terminal_id}:{nonce}", 1, NONCE_TTL):
         raise PosAuthError("nonce_reused")
@@ -97,6 +103,21 @@ def pos_terminal_create(*, store: Store, name: str) -> PosTerminal:
         name=name,
         secret=secrets.token_hex(32),
     )
+
+
+def pos_rate_wait(*, terminal: PosTerminal, action: str, limit: int, window: int) -> int:
+    """Count one `action` by `terminal` in the current fixed window of `window` seconds: 0 if
+    it is within `limit`, else the seconds until the window ends (for Retry-After)."""
+    now = int(time.time())
+    start = now - now % window
+    key = f"pos:rate:{action}:{terminal.terminal_id}:{start}"
+    cache.add(key, 0, window + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window + 5)
+        count = 1
+    return 0 if count <= limit else max(1, start + window - now)
 
 
 # --- The body ---------------------------------------------------------------------------------
@@ -139,7 +160,35 @@ def parse_json(body: bytes) -> dict:
         raise BodyError("body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BodyError("body must be a JSON object")
+    where = _nul_path(data)
+    if where is not None:
+        raise BodyError("invalid body", {where: "contains a NUL character"})
     return data
+
+
+def _nul_path(data) -> str | None:
+    """The path ("lines.0.name") of a string holding a NUL character, None if none: JSON may
+    escape one as \\u0000, but Postgres cannot store it in text. A loop, not recursion: the
+    body may be nested as deep as the parser allows."""
+    stack = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "body"
+            continue
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for key, item in items:
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in here:
+                return here.replace("\x00", "\\u0000")
+            stack.append((here, item))
+    return None
 
 
 Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
@@ -191,7 +240,16 @@ class ReceiptBody(Strict):
     store: Annotated[StrictStr, Field(min_length=1, max_length=16)]
     pos_no: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
     receipt_no: Code
-    occurred_at: StrictStr
+    occurred_at: Annotated[
+        StrictStr,
+        Field(
+            description=(
+                "ISO 8601 with an offset. Not more than 10 minutes ahead of the server clock,"
+                " and not older than the earning window (RECEIPT_EARN_WINDOW_DAYS, 90 days by"
+                " default, counted back from now as an instant)."
+            )
+        ),
+    ]
     member: MemberRef | None = None
     lines: list[LineBody] = Field(min_length=1, max_length=500)
     payments: list[PaymentBody] = Field(min_length=1, max_length=20)
@@ -216,6 +274,11 @@ class ReceiptBody(Strict):
             raise ValueError("the time is in the future")
         if moment.year < 2000:
             raise ValueError("the time is before 2000")
+        if moment < receipt_earn_window_start():
+            raise ValueError(
+                f"the receipt is older than {settings.RECEIPT_EARN_WINDOW_DAYS} days:"
+                " too old to earn points (record history with import_receipts)"
+            )
         return value
 
     @property

@@ -8,7 +8,9 @@ refund_of, and follow one another (a receipt found in two places is most likely 
 twice, and is refused rather than doubled). The total is the sum of the lines. Times without
 an offset are the mall's (Asia/Shanghai).
 
-A receipt already recorded under its natural key is skipped, so a file imported again adds
+Sales older than the earning window (settings.RECEIPT_EARN_WINDOW_DAYS) are recorded, for
+analysis, but earn nothing; the summary counts them. A receipt already recorded under its
+natural key is skipped, so a file imported again adds
 nothing. A receipt with a bad row is rejected whole and each of its rows is reported; the
 good receipts are kept. A refund names its sale by receipt number (same store and POS), which
 must be recorded already or come earlier in the file, and cannot return more than is left of
@@ -20,11 +22,13 @@ import csv
 import io
 import re
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from core.audit import audit_log
@@ -43,6 +47,15 @@ from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
+from loyalty.receipts import (
+    CLAIM_HASH_PREFIX,
+    CLAIM_POS_NO,
+    LineIn,
+    ReceiptIn,
+    claims_lock,
+    receipt_earn_window_start,
+    receipt_record,
+)
 from members.models import Member, Store
 
 RECEIPT_COLUMNS = (
@@ -83,6 +96,8 @@ class ReceiptsImported:
     added: int = 0
     lines: int = 0
     skipped: int = 0  # receipts already recorded
+    linked_to_claims: int = 0  # sales an approved claim recorded first: no points again
+    too_old: int = 0  # sales of members recorded without points: before the earning window
     members_created: int = 0
     entries: int = 0
     points: int = 0
@@ -134,6 +149,7 @@ def receipts_import(
     checked = [r for r in receipts if _check_header(r, stores, problems)]
 
     with transaction.atomic():
+        claims_lock()  # no claim approved meanwhile: the claims' receipts are matched below
         present = _present(checked)
         result.skipped = sum(r.key in present for r in checked)
         fresh = [r for r in checked if r.key not in present]
@@ -150,14 +166,23 @@ def receipts_import(
                 carded.append(receipt)
         if create_members:
             result.members_created = _create_members(carded)
+        # A purchase an approved claim recorded first: the file's copy replaces the claim's
+        # stand-in through receipt_record and earns nothing (one purchase, one receipt).
+        claimed = _claimed(carded)
+        for receipt in claimed:
+            receipt_record(data=_receipt_in(receipt), earn_points=earn_points)
+        result.linked_to_claims = len(claimed)
+        linked = {id(r) for r in claimed}
+        carded = [r for r in carded if id(r) not in linked]
         accepted = _check_refunds(carded, {r.key for r in receipts}, problems)
         try:
-            ids = _insert(accepted)
+            ids, result.too_old = _insert(accepted, earn_from=receipt_earn_window_start())
         except IntegrityError as exc:
             if "receipt_natural_key" not in str(exc):
                 raise
             raise ReceiptImportConflict() from None
-        result.added, result.lines = len(accepted), sum(len(r.lines) for r in accepted)
+        result.added = len(accepted) + len(claimed)
+        result.lines = sum(len(r.lines) for r in accepted + claimed)
         for receipt in accepted:
             if receipt.completes_refund:  # as through the API: the sale's coupons come back
                 receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
@@ -174,6 +199,8 @@ def receipts_import(
                 "skipped": result.skipped,
                 "bad_rows": len(problems),
                 "points": result.points,
+                "too_old_to_earn": result.too_old,
+                "linked_to_claims": result.linked_to_claims,
             },
         )
     problems.sort(key=lambda problem: problem.line)
@@ -352,10 +379,57 @@ def _present(receipts: list[_Receipt]) -> set[tuple[str, str, str]]:
             " JOIN loyalty_receipt r ON (r.store_id, r.pos_no, r.receipt_no)"
             "   = (k.store_id, k.pos_no, k.receipt_no)"
             " JOIN members_store s ON s.id = r.store_id"
+            " WHERE r.payload_hash NOT LIKE %s",  # a claim's stand-in is replaced, not skipped
+            [f"{CLAIM_HASH_PREFIX}%"],
         )
         present = set(cursor.fetchall())
         cursor.execute("DROP TABLE import_keys")
     return present
+
+
+def _claimed(receipts: list[_Receipt]) -> list[_Receipt]:
+    """The sales of the file whose purchase an approved claim recorded first (same store,
+    receipt number in any case, on the claim's POS or with none), as receipt_record matches
+    them. The claims' stand-in receipts are few: they are read at once."""
+    stand_ins = defaultdict(set)
+    for store_id, pos_no, number in (
+        Receipt.objects.filter(payload_hash__startswith=CLAIM_HASH_PREFIX, kind="sale")
+        .annotate(number=Upper("receipt_no"))
+        .values_list("store_id", "pos_no", "number")
+    ):
+        stand_ins[store_id, number].add(pos_no)
+    if not stand_ins:
+        return []
+    return [
+        r
+        for r in receipts
+        if not r.header[2]
+        and stand_ins.get((r.store_id, r.receipt_no.upper()), set()) & {r.pos_no, CLAIM_POS_NO}
+    ]
+
+
+def _receipt_in(receipt: _Receipt) -> ReceiptIn:
+    return ReceiptIn(
+        store=Store.objects.get(pk=receipt.store_id),
+        pos_no=receipt.pos_no,
+        receipt_no=receipt.receipt_no,
+        occurred_at=receipt.occurred_at,
+        member=Member.objects.get(pk=receipt.member_id) if receipt.member_id else None,
+        lines=[
+            LineIn(
+                sku=sku,
+                name=name,
+                spec=spec,
+                brand=brand,
+                category=category,
+                qty=qty,
+                amount_fen=fen,
+                non_merchandise=flag,
+            )
+            for sku, name, spec, brand, category, qty, fen, flag in receipt.lines
+        ],
+        total_fen=receipt.total,
+    )
 
 
 def _members(receipts: list[_Receipt]) -> dict[str, tuple[int, str]]:
@@ -525,10 +599,11 @@ _INSERT_LINES = """
     ORDER BY r.id, l.line_no"""
 
 
-def _insert(receipts: list[_Receipt]) -> list[int]:
-    """Write the receipts and their lines; the new receipt ids (with a member) to earn."""
+def _insert(receipts: list[_Receipt], *, earn_from: datetime) -> tuple[list[int], int]:
+    """Write the receipts and their lines; the new receipt ids (with a member) to earn, and
+    how many sales with a member are older than `earn_from` and earn nothing."""
     if not receipts:
-        return []
+        return [], 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('work_mem', '256MB', true)")
         cursor.execute("SELECT pg_get_serial_sequence('loyalty_receipt', 'id')")
@@ -573,7 +648,13 @@ def _insert(receipts: list[_Receipt]) -> list[int]:
         cursor.execute(_DIVISION)
         cursor.execute(_INSERT_RECEIPTS, [Division.DEPARTMENT, timezone.now()])
         cursor.execute(_INSERT_LINES)
-        cursor.execute("SELECT id FROM import_receipts WHERE member_id IS NOT NULL ORDER BY id")
-        ids = [row[0] for row in cursor.fetchall()]
+        # Sales before the earning window are history: recorded, never earning. Refunds
+        # always take back what their sale earned (nothing, for a sale that earned nothing).
+        cursor.execute(
+            "SELECT id, refund_of_id IS NULL AND refund_of_seq IS NULL AND occurred_at < %s"
+            " FROM import_receipts WHERE member_id IS NOT NULL ORDER BY id",
+            [earn_from],
+        )
+        rows = cursor.fetchall()
         cursor.execute("DROP TABLE import_receipts, import_lines, import_linked, import_division")
-    return ids
+    return [pk for pk, too_old in rows if not too_old], sum(too_old for _pk, too_old in rows)

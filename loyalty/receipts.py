@@ -1,13 +1,16 @@
 """Recording till receipts and the points they earn: the POS API, receipt claims and the
 importer all come through receipt_record."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,12 +80,64 @@ class ReceiptIn:
     refund_of: str | None = None
 
 
+# An approved 拍小票 claim records its purchase as a receipt: on the POS the claim names, or on
+# CLAIM_POS_NO when nobody knows it, with `payload_hash` CLAIM_HASH_PREFIX + the claim's id
+# until the till's own copy arrives (see receipt_record).
+CLAIM_POS_NO = "CLAIM"
+CLAIM_HASH_PREFIX = "claim:"
+POS_NO = re.compile(r"[A-Za-z0-9_-]{1,16}")  # as the POS API accepts them
+
+
+def claims_lock() -> None:
+    """Claim approvals one at a time, and none while a receipt import runs (it takes this lock
+    too, and matches its receipts against the claims' in one go)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('loyalty:claims'))")
+
+
+def purchase_lock(*, store_id: int, receipt_no: str) -> None:
+    """Hold until the transaction ends the lock of one purchase, a store's receipt number in
+    any case: a claim approval and the till's copy of the same purchase take it, so the
+    second to come sees the first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"purchase:{store_id}:{receipt_no.upper()}"],
+        )
+
+
+def purchase_receipts(*, store: Store, receipt_no: str, pos_no: str = ""):
+    """The recorded sales of a purchase: the store's receipt number in any case (a member
+    types what is printed), on `pos_no` when it is known."""
+    sales = Receipt.objects.annotate(number=Upper("receipt_no")).filter(
+        store=store, number=receipt_no.upper(), kind=Receipt.Kind.SALE
+    )
+    return sales.filter(pos_no=pos_no) if pos_no else sales
+
+
+def _claimed_receipt(data: ReceiptIn) -> Receipt | None:
+    """The receipt an approved claim recorded for the purchase of this till receipt, while the
+    till's own copy has not replaced it; locked."""
+    return (
+        purchase_receipts(store=data.store, receipt_no=data.receipt_no)
+        .filter(pos_no__in=[data.pos_no, CLAIM_POS_NO], payload_hash__startswith=CLAIM_HASH_PREFIX)
+        .select_for_update()
+        .first()
+    )
+
+
+def receipt_earn_window_start(now: datetime | None = None) -> datetime:
+    """The oldest receipt time that still earns points: RECEIPT_EARN_WINDOW_DAYS before now.
+    An instant compared as such (UTC), whatever offset a till sends: no local-midnight edge."""
+    return (now or timezone.now()) - timedelta(days=settings.RECEIPT_EARN_WINDOW_DAYS)
+
+
 def receipt_replay(*, store: Store, pos_no: str, receipt_no: str, payload_hash: str):
     """The receipt already recorded under this natural key if `payload_hash` matches it,
     None if there is none; ReceiptConflict if it was recorded with other content."""
     existing = Receipt.objects.filter(store=store, pos_no=pos_no, receipt_no=receipt_no).first()
-    if existing is None:
-        return None
+    if existing is None or existing.payload_hash.startswith(CLAIM_HASH_PREFIX):
+        return None  # a claim's stand-in is replaced by the till's copy (receipt_record)
     if not payload_hash or existing.payload_hash != payload_hash:
         raise ReceiptConflict()
     return existing
@@ -98,7 +153,12 @@ def receipt_record(
     """Record a receipt and earn its points, or for a refund take back the share of points
     its original earned, in one transaction; returns (receipt, created). The same receipt
     again (same natural key and payload hash) returns the first one with created=False.
-    Locks a refund's original receipt, then the member's points account."""
+    A sale whose purchase an approved claim recorded first (same store, receipt number in
+    any case, the claim's POS or none) earns nothing more: the claim's receipt takes this
+    one's POS, number, time, lines and total, keeps its member and points, and is returned
+    as created, with points_earned 0.
+    Locks a refund's original receipt, or the purchase (purchase_lock) and a claim's receipt;
+    then the member's points account."""
     _check_sums(data)
     replay = receipt_replay(
         store=data.store, pos_no=data.pos_no, receipt_no=data.receipt_no, payload_hash=payload_hash
@@ -158,19 +218,24 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
             raise ReceiptInvalid({"member": _("The refund's member is not the sale's.")})
         member = original.member
     lines = _lines(data.lines)
-    receipt = Receipt(
-        store=data.store,
-        pos_no=data.pos_no,
-        receipt_no=data.receipt_no,
-        occurred_at=data.occurred_at,
-        member=member,
-        kind=Receipt.Kind.REFUND if original else Receipt.Kind.SALE,
-        refund_of=original,
-        division=original.division if original else _division(lines),
-        total_fen=data.total_fen,
-        terminal=terminal,
-        payload_hash=payload_hash,
-    )
+    claimed = None
+    if original is None:
+        purchase_lock(store_id=data.store.pk, receipt_no=data.receipt_no)
+        claimed = _claimed_receipt(data)
+    if claimed is not None:
+        receipt = claimed  # its member, and the points the claim earned, stay
+        ReceiptLine.objects.filter(receipt=receipt).delete()
+    else:
+        receipt = Receipt(
+            store=data.store,
+            member=member,
+            kind=Receipt.Kind.REFUND if original else Receipt.Kind.SALE,
+            refund_of=original,
+        )
+    receipt.pos_no, receipt.receipt_no = data.pos_no, data.receipt_no
+    receipt.occurred_at, receipt.total_fen = data.occurred_at, data.total_fen
+    receipt.division = original.division if original else _division(lines)
+    receipt.terminal, receipt.payload_hash = terminal, payload_hash
     with transaction.atomic():  # a savepoint: a concurrent twin makes this insert fail
         receipt.save()
     for number, line in enumerate(lines, start=1):
@@ -210,7 +275,7 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
             receipt_coupons_restore(sale=original)
         if member is not None and earn:
             points = _reverse_points(receipt, original, refunded_before)
-    elif member is not None and earn:
+    elif member is not None and earn and claimed is None:
         points = _earn_points(receipt, data, lines)
         tier_upgrade(member_id=member.pk)
 

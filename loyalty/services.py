@@ -1,9 +1,12 @@
 """Loyalty writes beyond the till: staff adjustments, daily sign-in, receipt-photo claims."""
 
+import hashlib
+import hmac
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,14 +14,64 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.dates import local_day_start
 from core.exceptions import ServiceError
+from core.masking import mask_phone
+from loyalty.bulk_earning import receipts_earn
 from loyalty.ledger import points_balance, points_post
-from loyalty.models import LoyaltySettings, PointsEntry, Receipt, ReceiptClaim, SignIn
-from loyalty.receipts import LineIn, ReceiptIn, receipt_record
+from loyalty.models import (
+    LoyaltySettings,
+    PointsEntry,
+    PosTerminal,
+    Receipt,
+    ReceiptClaim,
+    SignIn,
+)
+from loyalty.receipts import (
+    CLAIM_HASH_PREFIX,
+    CLAIM_POS_NO,
+    POS_NO,
+    LineIn,
+    ReceiptIn,
+    claims_lock,
+    purchase_lock,
+    purchase_receipts,
+    receipt_record,
+)
+from members.card_codes import card_code_resolve
 from members.models import Member, Store
 
-CLAIM_POS_NO = "CLAIM"  # receipts from approved claims: no till, one line
 CLAIM_MAX_AGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
+
+
+def pos_member_resolve(*, terminal: PosTerminal, by: str, value: str) -> Member | None:
+    """The active member a till looks up `by` "qr_token", "card_no" or "phone", or None. A
+    lookup by phone is audited (terminal, store, member or not found), the phone masked and
+    kept as a keyed digest, so the lookups of one number can be found without storing it."""
+    member = None
+    if by == "qr_token":
+        member = card_code_resolve(code=value)
+    elif len(value) <= 32:
+        member = Member.objects.filter(**{by: value}, status=Member.Status.ACTIVE).first()
+    if by == "phone":
+        audit_log(
+            actor=None,
+            action="loyalty.pos.member_looked_up_by_phone",
+            target=member,
+            data={
+                "terminal": terminal.terminal_id,
+                "store": terminal.store.code,
+                "phone": mask_phone(value[:20]),
+                "phone_digest": phone_digest(value),
+                "found": member is not None,
+            },
+        )
+    return member
+
+
+def phone_digest(phone: str) -> str:
+    """A keyed digest of a phone number: equal for equal numbers, useless without the key."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def points_adjust(
@@ -91,10 +144,12 @@ def claim_submit(
     purchased_on: date,
     shop_name: str,
     photo,
+    pos_no: str = "",
 ) -> ReceiptClaim:
-    """拍小票: a member asks for the points of a receipt from a till we do not receive.
-    The same receipt number of a store can be claimed once (unless a claim was rejected)."""
-    receipt_no = receipt_no.strip().upper()
+    """拍小票: a member asks for the points of a receipt the till did not credit to them.
+    A purchase (store, receipt number in any case, POS if given) can be claimed once unless a
+    claim was rejected; one already recorded with a member card earned its points then."""
+    receipt_no, pos_no = receipt_no.strip().upper(), _pos_no(pos_no)
     today = timezone.localdate()
     if purchased_on > today or purchased_on < today - timedelta(days=CLAIM_MAX_AGE_DAYS):
         raise ServiceError(
@@ -103,7 +158,8 @@ def claim_submit(
         )
     if amount_fen <= 0:
         raise ServiceError(_("Enter the amount paid."), code="claim_amount")
-    if Receipt.objects.filter(store=store, receipt_no=receipt_no).exists():
+    recorded = purchase_receipts(store=store, receipt_no=receipt_no, pos_no=pos_no)
+    if recorded.filter(member__isnull=False).exists():
         raise ServiceError(
             _("This receipt is already recorded; its points were earned at the till."),
             code="claim_duplicate",
@@ -114,6 +170,7 @@ def claim_submit(
                 member=member,
                 store=store,
                 receipt_no=receipt_no,
+                pos_no=pos_no,
                 amount_fen=amount_fen,
                 purchased_on=purchased_on,
                 shop_name=shop_name.strip(),
@@ -125,37 +182,100 @@ def claim_submit(
         ) from None
 
 
-def claim_approve(*, claim: ReceiptClaim, actor) -> ReceiptClaim:
-    """Approve a claim: the receipt is recorded (pos "CLAIM") and earns its points as if it
-    came from a till. Locks the claim; a claim already decided raises ServiceError."""
+def claim_approve(*, claim: ReceiptClaim, actor, pos_no: str | None = None) -> ReceiptClaim:
+    """Approve a claim (staff may set or correct its POS number). A purchase is one receipt
+    whichever way it comes first: if the till or an import recorded it already, the claim
+    is linked to that receipt; it earns nothing if the receipt has its member, earns the
+    receipt's points for the member if it had no member card, and is refused if it earned
+    for another member. Otherwise the claim's receipt is recorded (on its POS, or "CLAIM")
+    and earns as from a till; the till's copy arriving later earns nothing (receipt_record).
+    Locks the claim, then the purchase (purchase_lock); ServiceError if already decided."""
     with transaction.atomic():
+        claims_lock()
         claim = _pending(claim)
-        occurred = local_day_start(claim.purchased_on) + timedelta(hours=12)
-        receipt, _created = receipt_record(
-            data=ReceiptIn(
-                store=claim.store,
-                pos_no=CLAIM_POS_NO,
-                receipt_no=claim.receipt_no,
-                occurred_at=min(occurred, timezone.now()),
-                member=claim.member,
-                lines=[
-                    LineIn(
-                        name=claim.shop_name or str(_("Receipt claim")),
-                        qty=Decimal(1),
-                        amount_fen=claim.amount_fen,
-                        brand=claim.shop_name,
-                    )
-                ],
-                total_fen=claim.amount_fen,
-            ),
-            payload_hash=f"claim:{claim.pk}",
+        if pos_no is not None:
+            claim.pos_no = _pos_no(pos_no)
+        purchase_lock(store_id=claim.store_id, receipt_no=claim.receipt_no)
+        recorded = list(
+            purchase_receipts(
+                store=claim.store, receipt_no=claim.receipt_no, pos_no=claim.pos_no
+            ).select_for_update()
         )
-        claim.status, claim.receipt = ReceiptClaim.Status.APPROVED, receipt
+        if len(recorded) > 1:
+            raise ServiceError(
+                _("Several tills recorded this receipt number: set the POS number."),
+                code="claim_ambiguous",
+            )
+        if recorded:
+            receipt, points = recorded[0], _claim_link(claim, recorded[0])
+        else:
+            receipt, points = _claim_record(claim)
+        claim.status, claim.receipt, claim.points = ReceiptClaim.Status.APPROVED, receipt, points
         claim.reviewed_by, claim.reviewed_at = actor, timezone.now()
-        claim.save(update_fields=["status", "receipt", "reviewed_by", "reviewed_at"])
-        audit_log(actor=actor, action="loyalty.claim.approved", target=claim)
+        claim.save(
+            update_fields=["status", "pos_no", "receipt", "points", "reviewed_by", "reviewed_at"]
+        )
+        audit_log(
+            actor=actor,
+            action="loyalty.claim.approved",
+            target=claim,
+            data={"receipt": receipt.pk, "points": points, "linked": bool(recorded)},
+        )
         _notify(claim)
     return claim
+
+
+def _pos_no(value: str) -> str:
+    value = value.strip()
+    if value and not POS_NO.fullmatch(value):
+        raise ServiceError(
+            _("A POS number is up to 16 letters, digits, - and _."), code="claim_pos_no"
+        )
+    return value
+
+
+def _claim_record(claim: ReceiptClaim) -> tuple[Receipt, int]:
+    occurred = local_day_start(claim.purchased_on) + timedelta(hours=12)
+    receipt, _created = receipt_record(
+        data=ReceiptIn(
+            store=claim.store,
+            pos_no=claim.pos_no or CLAIM_POS_NO,
+            receipt_no=claim.receipt_no,
+            occurred_at=min(occurred, timezone.now()),
+            member=claim.member,
+            lines=[
+                LineIn(
+                    name=claim.shop_name or str(_("Receipt claim")),
+                    qty=Decimal(1),
+                    amount_fen=claim.amount_fen,
+                    brand=claim.shop_name,
+                )
+            ],
+            total_fen=claim.amount_fen,
+        ),
+        payload_hash=f"{CLAIM_HASH_PREFIX}{claim.pk}",
+    )
+    return receipt, receipt.response["points_earned"]
+
+
+def _claim_link(claim: ReceiptClaim, receipt: Receipt) -> int:
+    """The points a claim earns on a receipt recorded before it: those of the receipt if it
+    had no member card (it becomes the member's), none if it earned for the member already."""
+    if receipt.member_id == claim.member_id:
+        return 0
+    if receipt.member_id is not None:
+        raise ServiceError(
+            _("This receipt already earned points for another member card."),
+            code="claim_other_member",
+        )
+    if receipt.refunds.exists():
+        raise ServiceError(
+            _("This receipt was refunded: adjust the member's points by hand if due."),
+            code="claim_refunded",
+        )
+    Receipt.objects.filter(pk=receipt.pk).update(member=claim.member)
+    receipt.member = claim.member
+    return receipts_earn(receipt_ids=[receipt.pk]).points
 
 
 def claim_reject(*, claim: ReceiptClaim, reason: str, actor) -> ReceiptClaim:
@@ -190,7 +310,7 @@ def _notify(claim: ReceiptClaim) -> None:
     from members.models import Message
 
     if claim.status == ReceiptClaim.Status.APPROVED:
-        points = claim.receipt.response.get("points_earned", 0) if claim.receipt.response else 0
+        points = claim.points
         title = gettext_now("Receipt claim approved")
         body = gettext_now("Your receipt %(no)s was approved: %(points)s points.") % {
             "no": claim.receipt_no,

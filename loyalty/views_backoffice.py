@@ -13,7 +13,7 @@ from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.once import once_key, submit_once
 from loyalty import selectors
-from loyalty.forms import ClaimRejectForm, PointsAdjustForm
+from loyalty.forms import ClaimApproveForm, ClaimRejectForm, PointsAdjustForm
 from loyalty.models import ReceiptClaim
 from loyalty.services import claim_approve, claim_reject, points_adjust
 from loyalty.tiers import tier_progress
@@ -109,7 +109,11 @@ def claim_detail(request, claim_id: int):
     return render(
         request,
         "backoffice/loyalty/claim_detail.html",
-        {"claim": claim, "reject_form": ClaimRejectForm()},
+        {
+            "claim": claim,
+            "approve_form": ClaimApproveForm(initial={"pos_no": claim.pos_no}),
+            "reject_form": ClaimRejectForm(),
+        },
     )
 
 
@@ -120,15 +124,36 @@ def claim_decide(request, claim_id: int):
     claim = get_object_or_404(_claims_in_scope(request), pk=claim_id)
     try:
         if request.POST.get("decision") == "approve":
-            claim_approve(claim=claim, actor=request.user)
-            messages.success(request, _("Claim approved; the points were added."))
+            approve_form = ClaimApproveForm(request.POST)
+            if not approve_form.is_valid():
+                return render(
+                    request,
+                    "backoffice/loyalty/claim_detail.html",
+                    {
+                        "claim": claim,
+                        "approve_form": approve_form,
+                        "reject_form": ClaimRejectForm(),
+                    },
+                    status=400,
+                )
+            claim = claim_approve(
+                claim=claim, actor=request.user, pos_no=approve_form.cleaned_data["pos_no"]
+            )
+            messages.success(
+                request,
+                _("Claim approved: %(points)s points.") % {"points": claim.points},
+            )
         else:
             form = ClaimRejectForm(request.POST)
             if not form.is_valid():
                 return render(
                     request,
                     "backoffice/loyalty/claim_detail.html",
-                    {"claim": claim, "reject_form": form},
+                    {
+                        "claim": claim,
+                        "approve_form": ClaimApproveForm(initial={"pos_no": claim.pos_no}),
+                        "reject_form": form,
+                    },
                     status=400,
                 )
             claim_reject(claim=claim, reason=form.cleaned_data["reason"], actor=request.user)

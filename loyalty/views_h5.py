@@ -122,6 +122,7 @@ def claims(request):
                 member=request.member,
                 store=data["store"],
                 receipt_no=data["receipt_no"],
+                pos_no=data["pos_no"],
                 amount_fen=data["amount"],
                 purchased_on=data["purchased_on"],
                 shop_name=data["shop_name"],

@@ -41,12 +41,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
+    "core.middleware.JsonApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.client_ip.ClientIpMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.NulRefusalMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -54,6 +56,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.StaffMfaMiddleware",
 ]
+
+# Paths under this prefix are machine APIs: every answer there is JSON, errors included.
+JSON_API_PREFIX = "/api/"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -215,7 +220,16 @@ PII_ENCRYPTION_KEY = env(
     "PII_ENCRYPTION_KEY", default="ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="
 )
 
+# --- The POS API -----------------------------------------------------------------------------
+# GET members/resolve: at most this many lookups per terminal in each window (then 429 with
+# Retry-After). Lookups by phone are written to the audit log, the phone masked.
+POS_RESOLVE_RATE_LIMIT = env.int("POS_RESOLVE_RATE_LIMIT", default=60)
+POS_RESOLVE_RATE_WINDOW = env.int("POS_RESOLVE_RATE_WINDOW", default=60)  # seconds
+
 # --- The mall -------------------------------------------------------------------------------
+# Receipts older than this many days (counted back from now, an instant: not a local date)
+# earn no points: the POS API refuses them, import_receipts records them without points.
+RECEIPT_EARN_WINDOW_DAYS = env.int("RECEIPT_EARN_WINDOW_DAYS", default=90)
 MALL_NAME = env("MALL_NAME", default="星河购物中心")
 MFA_TOTP_ISSUER = MALL_NAME  # the account's name in the staff member's authenticator app
 

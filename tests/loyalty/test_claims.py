@@ -86,8 +86,8 @@ def test_the_same_receipt_cannot_be_claimed_twice(
     assert ReceiptClaim.objects.count() == 1
 
 
-def test_a_receipt_already_recorded_from_a_till_cannot_be_claimed(
-    member, store, settings, tmp_path
+def test_a_receipt_the_till_recorded_with_a_member_card_cannot_be_claimed(
+    member, member_factory, store, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     Receipt.objects.create(
@@ -97,9 +97,10 @@ def test_a_receipt_already_recorded_from_a_till_cannot_be_claimed(
         occurred_at=timezone.now(),
         division="department",
         total_fen=100,
+        member=member_factory(),
     )
     with pytest.raises(ServiceError):
-        _claim(member, store, receipt_no="T-1")
+        _claim(member, store, receipt_no="t-1")
 
 
 @pytest.mark.parametrize("days_ago", [-1, 31])

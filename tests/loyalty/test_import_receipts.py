@@ -247,3 +247,21 @@ def test_no_points_records_the_receipts_only(tmp_path, member):
     assert "points: not earned (--no-points)" in out
     assert Receipt.objects.get().member == member
     assert not PointsEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "column", ["store", "pos", "receipt_no", "when", "card", "name", "sku", "qty", "refund_of"]
+)
+def test_a_nul_in_any_cell_rejects_its_receipt_not_the_file(tmp_path, member, column):
+    good = {"receipt_no": "N-1", "card": member.card_no}
+    bad = {**good, "receipt_no": "N-2"}
+    bad[column] = {"when": WHEN, "store": "S01", "pos": "P03", "qty": "1"}.get(column, "")
+    bad[column] = bad[column][:2] + "\x00" + bad[column][2:]
+    bad["refund_of"] = bad.get("refund_of", "")
+    receipt_no = bad.pop("receipt_no")
+
+    out, errors, failed = run(tmp_path, [row(**good), row(receipt_no, **bad)])
+
+    assert failed and len(errors) == 1, errors
+    assert "\x00" not in errors[0]  # shown escaped, as repr() does
+    assert list(Receipt.objects.values_list("receipt_no", flat=True)) == ["N-1"]

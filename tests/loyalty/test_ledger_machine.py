@@ -24,6 +24,7 @@ from tests.factories import MemberFactory, StaffFactory, StoreFactory
 
 class LedgerMachine(RuleBasedStateMachine):
     checks = 0  # invariant checks run, across examples
+
     @initialize()
     def setup(self):
         # Each example runs in a savepoint rolled back at its end: examples start alike.

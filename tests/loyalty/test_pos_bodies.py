@@ -75,6 +75,13 @@ BAD_BODIES = {
     "lines as an object": (lambda m: sale(m, lines={"name": "x"}), "lines"),
     "refund of an unknown sale": (lambda m: sale(m, refund_of="NOPE-1"), "refund_of"),
     "refund of itself": (lambda m: sale(m, refund_of="20261123-000123"), "refund_of"),
+    "NUL in a line name": (lambda m: sale(m, lines=[_line(name="a\u0000b")]), "lines.0.name"),
+    "NUL in the receipt number": (lambda m: sale(m, receipt_no="12\u0000"), "receipt_no"),
+    "NUL in the store": (lambda m: sale(m, store="S01\u0000"), "store"),
+    "NUL in the POS number": (lambda m: sale(m, pos_no="\u0000"), "pos_no"),
+    "NUL in a qr token": (lambda m: sale(m, member={"qr_token": "66\u0000"}), "member.qr_token"),
+    "NUL in a coupon code": (lambda m: sale(m, coupons=["A\u0000"]), "coupons.0"),
+    "NUL in a key": (lambda m: {**sale(m), "x\u0000": 1}, "x\\u0000"),
 }
 
 

@@ -12,7 +12,8 @@ class Command(BaseCommand):
         "offset are Asia/Shanghai. Receipts already recorded are skipped, so a file can be "
         "imported again safely. A receipt with a bad row is rejected whole and its rows are "
         "listed on stderr; the good receipts are kept, and the exit status is 1 if any row "
-        "was bad. Points are earned as through the POS API."
+        "was bad. Points are earned as through the POS API; sales older than the earning window "
+        "(RECEIPT_EARN_WINDOW_DAYS) are recorded without points and counted."
     )
 
     def add_arguments(self, parser):
@@ -39,7 +40,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"receipts added: {result.added} ({result.lines} lines), skipped as already present: "
             f"{result.skipped}, bad rows: {len(result.problems)}, members created: "
-            f"{result.members_created}, points: {points} in {result.entries} entries, "
+            f"{result.members_created}, too old to earn: {result.too_old}, "
+            f"linked to approved claims (no points again): {result.linked_to_claims}, "
+            f"points: {points} in {result.entries} entries, "
             f"{result.seconds:.1f} s ({result.file.rows} rows, {result.file.encoding})"
         )
         if result.problems:
