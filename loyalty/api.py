@@ -27,6 +27,7 @@ from loyalty.receipts import (
     receipt_replay,
 )
 from members.card_codes import card_code_resolve
+from members.cards import CARD_NO_MAX_LENGTH, card_no_is_valid
 from members.models import Member, Store
 
 
@@ -143,9 +144,11 @@ def member_resolve(request):
         raise BodyError("give exactly one of qr_token, card_no or phone")
     ((name, value),) = given.items()
     member = None
+    if name == "card_no" and not card_no_is_valid(value):
+        raise BodyError("invalid card_no", {"card_no": "1 to 32 of A-Z a-z 0-9 -"})
     if name == "qr_token":
         member = card_code_resolve(code=value)
-    elif len(value) <= 20:
+    elif len(value) <= CARD_NO_MAX_LENGTH:
         member = Member.objects.filter(**{name: value}, status=Member.Status.ACTIVE).first()
     if member is None:
         return _error(404, "member_not_found")

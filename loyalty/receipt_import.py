@@ -33,9 +33,9 @@ from core.csv_import import (
     FileInfo,
     Problem,
     RowError,
-    card_no,
     csv_rows,
     moment,
+    parsed,
     text,
 )
 from core.exceptions import ServiceError
@@ -43,6 +43,7 @@ from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
+from members.cards import card_no_clean
 from members.models import Member, Store
 
 RECEIPT_COLUMNS = (
@@ -305,7 +306,7 @@ def _check_header(receipt: _Receipt, stores: dict[str, int], problems: list[Prob
     except RowError as exc:
         reasons.append(str(exc))
     try:
-        receipt.card_no = card_no(card) if card else ""
+        receipt.card_no = parsed(card_no_clean, card, "card_no") if card else ""
     except RowError as exc:
         reasons.append(str(exc))
     if reasons:

@@ -19,7 +19,7 @@ from members.services import member_pii_reveal
 @backoffice_required(perm="members.add_message")
 def message_push(request):
     """Staff push a message to every member in their scope, or to listed card numbers."""
-    form = MessagePushForm(request.POST or None)
+    form = MessagePushForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         members = scoped(Member.objects.all(), user=request.user, store_field="home_store")
