@@ -43,6 +43,7 @@ from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
 from loyalty.models import Division, Receipt
 from loyalty.pos import FUTURE_SLACK, MAX_FEN
+from loyalty.receipts import members_home_store_fill
 from members.cards import card_no_clean
 from members.models import Member, Store
 
@@ -159,6 +160,7 @@ def receipts_import(
                 raise
             raise ReceiptImportConflict() from None
         result.added, result.lines = len(accepted), sum(len(r.lines) for r in accepted)
+        members_home_store_fill(member_ids={r.member_id for r in accepted if r.member_id})
         for receipt in accepted:
             if receipt.completes_refund:  # as through the API: the sale's coupons come back
                 receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
@@ -452,16 +454,9 @@ def _create_members(receipts: list[_Receipt]) -> int:
                 first[receipt.card_no] = receipt
     if not first:
         return 0
-    regions = dict(Store.objects.values_list("pk", "region_id"))
     created = Member.objects.bulk_create(
         [
-            Member(
-                card_no=card,
-                registered_at=receipt.occurred_at,
-                home_store_id=receipt.store_id,
-                region_id=regions[receipt.store_id],
-                channel="import",
-            )
+            Member(card_no=card, registered_at=receipt.occurred_at, channel="import")
             for card, receipt in first.items()
         ],
         batch_size=2000,

@@ -14,6 +14,7 @@ from members.models import (
     Member,
     MenuButton,
     Region,
+    RegistrationChannel,
     StaffProfile,
     Store,
     WechatIdentity,
@@ -43,6 +44,14 @@ class StoreAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "region", "phone", "is_active"]
     list_filter = ["region", "is_active"]
     search_fields = ["code", "name"]
+
+
+@admin.register(RegistrationChannel)
+class RegistrationChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "store"]
+    list_filter = ["store"]
+    search_fields = ["code", "name"]
+    list_select_related = ["store"]
 
 
 class MemberResource(resources.ModelResource):

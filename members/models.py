@@ -68,6 +68,32 @@ class Store(models.Model):
         return f"{self.code} {self.name}"
 
 
+class RegistrationChannel(models.Model):
+    """A 渠道码 on the member entry link (`?channel=CODE`). A channel of one store (its service
+    desk's poster, its tills' QR) makes that store the home store of those who join through
+    it; a mall-wide one (the WeChat menu) leaves it to their first purchase."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration_channels",
+        help_text=_("Members who join through this channel get it as their home store."),
+    )
+
+    class Meta:
+        verbose_name = _("registration channel")
+        verbose_name_plural = _("registration channels")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "M", _("Male")
