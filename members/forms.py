@@ -16,7 +16,7 @@ from members.models import (
     link_validator,
     phone_validator,
 )
-from members.scoping import scoped
+from members.scoping import scoped_members
 
 
 def normalise_phone(value: str) -> str:
@@ -97,10 +97,8 @@ class MessagePushForm(forms.Form):
                 self.add_error("cards", _("Enter at least one card number."))
             else:
                 found = set(
-                    scoped(
-                        Member.objects.filter(card_no__in=parsed.cards),
-                        user=self.user,
-                        store_field="home_store",
+                    scoped_members(
+                        Member.objects.filter(card_no__in=parsed.cards), user=self.user
                     ).values_list("card_no", flat=True)
                 )
                 missing = [card for card in parsed.cards if card not in found]

@@ -1,5 +1,5 @@
-"""Every member has a home store: the registration channel's, else the first store they buy
-in."""
+"""Every member has a home store (the registration channel's, else the first store they buy
+in), and a store's staff find the members who bought in their store."""
 
 import importlib
 import io
@@ -14,7 +14,8 @@ from core.roles import Role
 from loyalty.models import Receipt
 from loyalty.services import claim_approve
 from members import models as member_models
-from members.models import Member
+from members import scoping
+from members.models import Member, StaffProfile
 from tests.factories import MemberFactory, StaffFactory, StoreFactory
 from tests.loyalty.conftest import sale
 from tests.loyalty.test_claims import _claim
@@ -153,3 +154,63 @@ def test_the_backfill_gives_members_on_file_their_first_sales_store(store, s02):
     assert (bought.home_store, bought.region) == (store, store.region)  # 60 days ago
     assert never.home_store is None
     assert settled.home_store == store
+
+
+# --- Store-scoped staff -----------------------------------------------------------------
+
+
+@pytest.fixture
+def desk_s02(client, s02):
+    staff = StaffFactory(user__role=Role.STORE_MANAGER, scope=StaffProfile.Scope.STORE, store=s02)
+    client.force_login(staff.user)
+    return staff.user
+
+
+def test_a_stores_staff_find_members_who_bought_there(client, desk_s02, store, s02, pos):
+    shopper = MemberFactory(home_store=store, phone="13900001111")
+    stranger = MemberFactory(home_store=store, phone="13900002222")
+    _till(s02, client).receipt(sale(shopper, receipt_no="S02-1") | {"store": "S02"})
+    pos.receipt(sale(stranger, receipt_no="S01-1"))
+
+    found = client.get("/backoffice/members/", {"q": "139 0000 1111"})
+    assert list(found.context["page"].object_list) == [shopper]
+    assert client.get(f"/backoffice/members/{shopper.pk}/").status_code == 200
+    points = client.get("/backoffice/loyalty/points/", {"q": shopper.card_no})
+    assert points["Location"] == f"/backoffice/loyalty/members/{shopper.pk}/points/"
+
+    assert not client.get("/backoffice/members/", {"q": "13900002222"}).context["page"].object_list
+    assert client.get(f"/backoffice/members/{stranger.pk}/").status_code == 404
+
+
+def test_the_member_scope_is_home_store_or_a_receipt_in_scope(store, s02, desk_s02):
+    home = MemberFactory(home_store=s02)
+    bought = MemberFactory(home_store=store)
+    elsewhere = MemberFactory(home_store=store)
+    Receipt.objects.create(
+        store=s02,
+        pos_no="P01",
+        receipt_no="X-1",
+        occurred_at=timezone.now(),
+        member=bought,
+        kind=Receipt.Kind.SALE,
+        division="department",
+        total_fen=100,
+    )
+    Receipt.objects.create(
+        store=store,
+        pos_no="P01",
+        receipt_no="X-2",
+        occurred_at=timezone.now(),
+        member=elsewhere,
+        kind=Receipt.Kind.SALE,
+        division="department",
+        total_fen=100,
+    )
+
+    visible = scoping.scoped_members(Member.objects.all(), user=desk_s02)
+
+    assert set(visible) == {home, bought}
+    region = StaffFactory(scope=StaffProfile.Scope.REGION, region=s02.region).user
+    assert set(scoping.scoped_members(Member.objects.all(), user=region)) == {home, bought}
+    hq = StaffFactory(scope=StaffProfile.Scope.ALL).user
+    assert set(scoping.scoped_members(Member.objects.all(), user=hq)) == {home, bought, elsewhere}
