@@ -65,6 +65,9 @@ class MemberResource(resources.ModelResource):
     class Meta:
         model = Member
         import_id_fields = ["card_no"]
+        # Rows go through the model's validators (the card number's among them) and come back
+        # as row errors naming the field, rather than as a database error.
+        clean_model_instances = True
         fields = [
             "card_no",
             "phone",

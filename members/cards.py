@@ -81,6 +81,15 @@ def card_no_random(randbelow: Callable[[int], int] | None = None) -> str:
     return body + luhn_check_digit(body)
 
 
+def card_no_masked(card_no: str) -> str:
+    """The card number for a glance at the desk: the first and last four characters, and of
+    a short imported number never more than a third each ("00****45")."""
+    shown = min(4, len(card_no) // 3)
+    if shown == 0:
+        return "****"
+    return f"{card_no[:shown]}****{card_no[-shown:]}"
+
+
 def card_no_grouped(card_no: str) -> str:
     """A number of the system's scheme in groups of four, as printed on its cards; an imported
     number as its old card shows it."""

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+import tablib
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DataError, IntegrityError, transaction
@@ -219,7 +220,7 @@ def test_bad_card_numbers_are_reported_by_line_and_the_good_rows_kept(tmp_path, 
 
 
 def test_one_rule_for_every_card_number():
-    from members.cards import CardNoError, card_no_clean, card_nos_parse
+    from members.cards import CardNoError, card_no_clean, card_no_masked, card_nos_parse
 
     for card in [*MALL_CARDS, "bars0001", "1", "A" * 32, "-"]:
         assert card_no_clean(card) == card
@@ -227,6 +228,12 @@ def test_one_rule_for_every_card_number():
     for bad in ["", " ", "A" * 33, "BARS 0001", "卡123", "BARS\x000001", "８８１２", "8.80012E+11"]:
         with pytest.raises(CardNoError):
             card_no_clean(bad)
+    assert [card_no_masked(c) for c in ("880000000013", "00012345", "VIP-2019-000123", "1")] == [
+        "8800****0013",
+        "00****45",
+        "VIP-****0123",
+        "****",
+    ]
     parsed = card_nos_parse("BARS0001, 00012345\n8800 0000 0013\n卡123;bars0001\nBARS0001")
     assert parsed.cards == ["BARS0001", "00012345", "880000000013", "bars0001"]
     assert parsed.errors == [
@@ -254,3 +261,18 @@ def test_issued_numbers_never_take_an_imported_one(monkeypatch, mall_members):
 
     assert member.card_no == "880000000021"
     assert Member.objects.get(card_no=taken).name == "老卡恰好同号"
+
+
+def test_the_admin_import_names_a_bad_card_number_and_takes_a_mall_one(store):
+    data = tablib.Dataset(headers=["card_no", "name", "gender", "home_store", "status"])
+    data.append(["BARS 0001", "坏", "F", "S01", "active"])
+    bad = MemberResource().import_data(data, dry_run=False, raise_errors=False)
+    assert bad.has_validation_errors() and not bad.has_errors()
+    assert "card_no" in bad.invalid_rows[0].field_specific_errors
+    assert not Member.objects.exists()
+
+    data = tablib.Dataset(headers=["card_no", "name", "gender", "home_store", "status"])
+    data.append(["VIP-2019-000123", "好", "F", "S01", "active"])
+    good = MemberResource().import_data(data, dry_run=False, raise_errors=False)
+    assert not good.has_validation_errors() and not good.has_errors()
+    assert Member.objects.get().card_no == "VIP-2019-000123"
