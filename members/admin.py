@@ -19,15 +19,18 @@ from members.models import (
     Store,
     WechatIdentity,
 )
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
 
 
 class ScopedAdminMixin:
     """Admin lists stay within the user's data scope, like every back-office page."""
 
     scope_store_field = ""
+    scope_members = False  # members: the home store's scope or a receipt's (scoped_members)
 
     def get_queryset(self, request):
+        if self.scope_members:
+            return scoped_members(super().get_queryset(request), user=request.user)
         return scoped(
             super().get_queryset(request), user=request.user, store_field=self.scope_store_field
         )
@@ -91,7 +94,7 @@ class MemberResource(resources.ModelResource):
 @admin.register(Member)
 class MemberAdmin(ScopedAdminMixin, ImportExportModelAdmin):
     resource_classes = [MemberResource]
-    scope_store_field = "home_store"
+    scope_members = True
     list_display = ["card_no", "name", "masked_phone", "gender", "home_store", "registered_at"]
     list_filter = ["status", "gender", "home_store", "channel"]
     search_fields = ["=card_no", "=phone", "name"]

@@ -214,3 +214,25 @@ def test_the_member_scope_is_home_store_or_a_receipt_in_scope(store, s02, desk_s
     assert set(scoping.scoped_members(Member.objects.all(), user=region)) == {home, bought}
     hq = StaffFactory(scope=StaffProfile.Scope.ALL).user
     assert set(scoping.scoped_members(Member.objects.all(), user=hq)) == {home, bought, elsewhere}
+
+
+def test_the_admin_member_list_uses_the_same_scope(rf, store, s02, desk_s02):
+    from django.contrib.admin.sites import site
+
+    from members.admin import MemberAdmin
+
+    bought = MemberFactory(home_store=store)
+    MemberFactory(home_store=store)
+    Receipt.objects.create(
+        store=s02,
+        pos_no="P01",
+        receipt_no="A-1",
+        occurred_at=timezone.now(),
+        member=bought,
+        division="department",
+        total_fen=100,
+    )
+    request = rf.get("/admin/members/member/")
+    request.user = desk_s02
+
+    assert list(MemberAdmin(Member, site).get_queryset(request)) == [bought]
