@@ -18,12 +18,8 @@ class NavItem:
 BACKOFFICE_NAV = [
     NavItem(_("Dashboard"), "backoffice:home", "▦"),
     NavItem(_("Members"), "backoffice:member_list", "☺", perm="members.view_member"),
-    NavItem(
-        _("Member points"), "backoffice:points_lookup", "◎", perm="loyalty.view_pointsentry"
-    ),
-    NavItem(
-        _("Receipt claims"), "backoffice:claim_queue", "▤", perm="loyalty.change_receiptclaim"
-    ),
+    NavItem(_("Member points"), "backoffice:points_lookup", "◎", perm="loyalty.view_pointsentry"),
+    NavItem(_("Receipt claims"), "backoffice:claim_queue", "▤", perm="loyalty.change_receiptclaim"),
     NavItem(_("Push a message"), "backoffice:message_push", "✉", perm="members.add_message"),
     NavItem(_("Send coupons"), "backoffice:coupon_send", "❖", perm="coupons.add_coupon"),
     NavItem(_("Coupon desk"), "backoffice:coupon_desk", "⌖", perm="coupons.change_coupon"),

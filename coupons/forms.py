@@ -1,6 +1,5 @@
 """Forms of the coupon pages: sending (发送优惠券), the service desk (核销), the admin."""
 
-import re
 from decimal import Decimal
 
 from django import forms
@@ -10,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from coupons import selectors
 from coupons.models import Campaign, CouponTemplate
 from coupons.services import coupon_code_normalise
+from members.cards import card_nos_parse
+from members.forms import card_list_errors
 from members.models import StaffProfile, Store
 from members.scoping import scoped
 
 MAX_CARDS = 1000  # more than this is a group: it goes through a job
-CARD_SPLIT = re.compile(r"[\s,，;；]+")
 
 
 def stores_for(user):
@@ -94,8 +94,11 @@ class CouponSendForm(forms.Form):
         return data
 
     def _clean_cards(self, data) -> None:
-        cards = [c for c in CARD_SPLIT.split(data.get("cards", "")) if c]
-        cards = list(dict.fromkeys(cards))
+        parsed = card_nos_parse(data.get("cards", ""))
+        if parsed.errors:
+            self.add_error("cards", card_list_errors(parsed.errors))
+            return
+        cards = parsed.cards
         if not cards:
             self.add_error("cards", _("Enter at least one card number."))
             return

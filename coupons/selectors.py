@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from loyalty.models import Tier
 from members.models import Member, Store
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
 
 TABS = ("unused", "used", "expired")
 CHANNEL_LABELS = {
@@ -148,10 +148,8 @@ def members_for_group(*, user, tier: Tier | None = None, home_store=None) -> lis
 def members_by_cards(*, user, cards: list[str]) -> tuple[dict[str, int], list[str]]:
     """({card number: member id} of the active members in scope, [card numbers not found])."""
     found = dict(
-        scoped(
-            Member.objects.filter(status=Member.Status.ACTIVE, card_no__in=cards),
-            user=user,
-            store_field="home_store",
+        scoped_members(
+            Member.objects.filter(status=Member.Status.ACTIVE, card_no__in=cards), user=user
         ).values_list("card_no", "pk")
     )
     return found, [card for card in cards if card not in found]

@@ -21,6 +21,7 @@ from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from coupons.services import campaign_for, coupon_use, coupons_send, issue_job_create
 from coupons.templatetags.coupons import yuan_short
+from members.cards import card_no_masked
 
 # Why a coupon cannot be used, in words for the desk (the POS API answers the codes).
 REFUSALS = {
@@ -166,7 +167,7 @@ def _desk_view(coupon: Coupon) -> dict:
         "needs_amount": coupon.template.kind != CouponTemplate.Kind.GIFT,
         "member_name": mask_name(member.name),
         "member_phone": mask_phone(member.phone),
-        "member_card": f"{member.card_no[:4]}****{member.card_no[-4:]}",
+        "member_card": card_no_masked(member.card_no),
     }
 
 

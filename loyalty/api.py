@@ -30,6 +30,7 @@ from loyalty.receipts import (
 )
 from loyalty.services import pos_member_resolve
 from members.card_codes import card_code_resolve
+from members.cards import card_no_is_valid
 from members.models import Member, Store
 
 
@@ -152,6 +153,8 @@ def member_resolve(request):
     if len(given) != 1:
         raise BodyError("give exactly one of qr_token, card_no or phone")
     ((name, value),) = given.items()
+    if name == "card_no" and not card_no_is_valid(value):
+        raise BodyError("invalid card_no", {"card_no": "1 to 32 of A-Z a-z 0-9 -"})
     wait = pos_rate_wait(
         terminal=request.terminal,
         action="resolve",

@@ -2,6 +2,7 @@
 requests, so the document cannot drift from the code (a test compares it with docs/)."""
 
 from loyalty.pos import MAX_BODY, NONCE_TTL, TIMESTAMP_SKEW, ReceiptBody
+from members.cards import CARD_NO_PATTERN
 
 SIGNED = [{"posTerminal": [], "posTimestamp": [], "posNonce": [], "posSignature": []}]
 
@@ -192,8 +193,13 @@ def pos_openapi() -> dict:
                 "get": {
                     "summary": "The member behind a scanned code, a card number or a phone",
                     "parameters": [
-                        {"name": name, "in": "query", "schema": {"type": "string"}}
-                        for name in ("qr_token", "card_no", "phone")
+                        {"name": "qr_token", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "card_no",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": CARD_NO_PATTERN},
+                        },
+                        {"name": "phone", "in": "query", "schema": {"type": "string"}},
                     ],
                     "responses": {
                         "200": _json(
@@ -208,7 +214,9 @@ def pos_openapi() -> dict:
                             },
                             "Found",
                         ),
-                        "400": _error("Give exactly one of qr_token, card_no or phone"),
+                        "400": _error(
+                            "Give exactly one of qr_token, card_no or phone; a malformed card_no"
+                        ),
                         **auth_errors,
                         "404": _error("No active member"),
                         "429": _error(

@@ -34,6 +34,7 @@ from pydantic import (
 from loyalty.earning import PAYMENT_METHODS
 from loyalty.models import PosTerminal
 from loyalty.receipts import receipt_earn_window_start
+from members.cards import CARD_NO_PATTERN
 from members.models import Store
 
 TIMESTAMP_SKEW = 300  # seconds either way
@@ -194,6 +195,8 @@ def _nul_path(data) -> str | None:
 Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
 Text = Annotated[StrictStr, Field(max_length=64)]
+# Any card number (members/cards.py): the mall's imported ones as well as the system's own.
+CardNo = Annotated[StrictStr, Field(pattern=CARD_NO_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -202,7 +205,7 @@ class Strict(BaseModel):
 
 class MemberRef(Strict):
     qr_token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
-    card_no: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
+    card_no: CardNo | None = None
     phone: Annotated[StrictStr, Field(pattern=r"^1[3-9][0-9]{9}$")] | None = None
 
     @model_validator(mode="after")

@@ -37,9 +37,9 @@ from core.csv_import import (
     FileInfo,
     Problem,
     RowError,
-    card_no,
     csv_rows,
     moment,
+    parsed,
     text,
 )
 from core.exceptions import ServiceError
@@ -53,9 +53,11 @@ from loyalty.receipts import (
     LineIn,
     ReceiptIn,
     claims_lock,
+    members_home_store_fill,
     receipt_earn_window_start,
     receipt_record,
 )
+from members.cards import card_no_clean
 from members.models import Member, Store
 
 RECEIPT_COLUMNS = (
@@ -183,6 +185,7 @@ def receipts_import(
             raise ReceiptImportConflict() from None
         result.added = len(accepted) + len(claimed)
         result.lines = sum(len(r.lines) for r in accepted + claimed)
+        members_home_store_fill(member_ids={r.member_id for r in accepted + claimed if r.member_id})
         for receipt in accepted:
             if receipt.completes_refund:  # as through the API: the sale's coupons come back
                 receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
@@ -332,7 +335,7 @@ def _check_header(receipt: _Receipt, stores: dict[str, int], problems: list[Prob
     except RowError as exc:
         reasons.append(str(exc))
     try:
-        receipt.card_no = card_no(card) if card else ""
+        receipt.card_no = parsed(card_no_clean, card, "card_no") if card else ""
     except RowError as exc:
         reasons.append(str(exc))
     if reasons:
@@ -525,16 +528,9 @@ def _create_members(receipts: list[_Receipt]) -> int:
                 first[receipt.card_no] = receipt
     if not first:
         return 0
-    regions = dict(Store.objects.values_list("pk", "region_id"))
     created = Member.objects.bulk_create(
         [
-            Member(
-                card_no=card,
-                registered_at=receipt.occurred_at,
-                home_store_id=receipt.store_id,
-                region_id=regions[receipt.store_id],
-                channel="import",
-            )
+            Member(card_no=card, registered_at=receipt.occurred_at, channel="import")
             for card, receipt in first.items()
         ],
         batch_size=2000,

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
-from django.db.models.functions import Upper
+from django.db.models import Exists, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -275,13 +275,33 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
             receipt_coupons_restore(sale=original)
         if member is not None and earn:
             points = _reverse_points(receipt, original, refunded_before)
-    elif member is not None and earn and claimed is None:
-        points = _earn_points(receipt, data, lines)
-        tier_upgrade(member_id=member.pk)
+    elif member is not None:
+        if member.home_store_id is None:
+            members_home_store_fill(member_ids=[member.pk])
+        if earn and claimed is None:
+            points = _earn_points(receipt, data, lines)
+            tier_upgrade(member_id=member.pk)
 
     receipt.response = receipt_result(receipt, points=points, coupons=coupons)
     receipt.save(update_fields=["response"])
     return receipt, True
+
+
+def members_home_store_fill(*, member_ids) -> int:
+    """Give the members among `member_ids` who have no home store the store of their first
+    sale (and its region if they have none); the one place this happens, for the POS API,
+    claims and the import alike. A member with a home store keeps it. Returns how many."""
+    first_sale = Receipt.objects.filter(member=OuterRef("pk"), kind=Receipt.Kind.SALE).order_by(
+        "occurred_at", "pk"
+    )
+    return (
+        Member.objects.filter(pk__in=list(member_ids), home_store__isnull=True)
+        .filter(Exists(first_sale))
+        .update(
+            home_store_id=Subquery(first_sale.values("store_id")[:1]),
+            region_id=Coalesce("region_id", Subquery(first_sale.values("store__region_id")[:1])),
+        )
+    )
 
 
 def _lines(lines: list[LineIn]) -> list[ReceiptLine]:

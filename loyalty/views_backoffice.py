@@ -4,7 +4,6 @@ review queue of receipt-photo claims."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,21 +17,22 @@ from loyalty.models import ReceiptClaim
 from loyalty.services import claim_approve, claim_reject, points_adjust
 from loyalty.tiers import tier_progress
 from members.models import Member
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
+from members.selectors import members_search
 
 
 def _member_in_scope(request, member_id: int) -> Member:
-    members = scoped(Member.objects.all(), user=request.user, store_field="home_store")
+    members = scoped_members(Member.objects.all(), user=request.user)
     return get_object_or_404(members.select_related("home_store"), pk=member_id)
 
 
 @backoffice_required(perm="loyalty.view_pointsentry")
 def points_lookup(request):
     """Find a member by card number or phone, then show their points."""
-    query = request.GET.get("q", "").strip().replace(" ", "")
+    query = request.GET.get("q", "").strip()
     if query:
-        members = scoped(Member.objects.all(), user=request.user, store_field="home_store")
-        member = members.filter(Q(card_no=query) | Q(phone=query)).first()
+        members = scoped_members(Member.objects.all(), user=request.user)
+        member = members_search(members, query).first()
         if member is not None:
             return redirect("backoffice:member_points", member_id=member.pk)
         messages.error(request, _("No member with this card number or phone in your stores."))

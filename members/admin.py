@@ -17,11 +17,12 @@ from members.models import (
     Member,
     MenuButton,
     Region,
+    RegistrationChannel,
     StaffProfile,
     Store,
     WechatIdentity,
 )
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
 from members.staff import staff_access_check, staff_access_set, user_superuser_set
 
 
@@ -29,8 +30,11 @@ class ScopedAdminMixin:
     """Admin lists stay within the user's data scope, like every back-office page."""
 
     scope_store_field = ""
+    scope_members = False  # members: the home store's scope or a receipt's (scoped_members)
 
     def get_queryset(self, request):
+        if self.scope_members:
+            return scoped_members(super().get_queryset(request), user=request.user)
         return scoped(
             super().get_queryset(request), user=request.user, store_field=self.scope_store_field
         )
@@ -49,6 +53,14 @@ class StoreAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+@admin.register(RegistrationChannel)
+class RegistrationChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "store"]
+    list_filter = ["store"]
+    search_fields = ["code", "name"]
+    list_select_related = ["store"]
+
+
 class MemberResource(resources.ModelResource):
     home_store = fields.Field(
         column_name="home_store", attribute="home_store", widget=ForeignKeyWidget(Store, "code")
@@ -59,7 +71,6 @@ class MemberResource(resources.ModelResource):
 
     class Meta:
         model = Member
-        import_id_fields = ["card_no"]
         fields = [
             "card_no",
             "phone",
@@ -72,8 +83,6 @@ class MemberResource(resources.ModelResource):
             "registered_at",
             "status",
         ]
-        skip_unchanged = True
-        report_skipped = False
 
     def dehydrate_phone(self, member):
         """Exports carry masked phones."""
@@ -87,7 +96,7 @@ class MemberAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     would bypass; and a re-imported export would write its masked phones over real ones."""
 
     resource_classes = [MemberResource]
-    scope_store_field = "home_store"
+    scope_members = True
     list_display = ["card_no", "name", "masked_phone", "gender", "home_store", "registered_at"]
     list_filter = ["status", "gender", "home_store", "channel"]
     search_fields = ["=card_no", "=phone", "name"]

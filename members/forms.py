@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
 from members import profile
-from members.cards import card_no_is_valid
+from members.cards import card_nos_parse
 from members.models import (
     DeliveryAddress,
     Interest,
@@ -16,6 +16,7 @@ from members.models import (
     link_validator,
     phone_validator,
 )
+from members.scoping import scoped_members
 
 
 def normalise_phone(value: str) -> str:
@@ -39,6 +40,21 @@ class PhoneBindForm(forms.Form):
         if code and not re.fullmatch(r"\d{6}", code):
             raise forms.ValidationError(_("The code has 6 digits."))
         return code
+
+
+def card_list_errors(errors: list[tuple[int, str, str]]) -> list[str]:
+    """A pasted card list's bad entries as form errors, by line (the first ten)."""
+    shown = [
+        _(
+            "Line %(line)s: %(entry)s is not a card number"
+            " (1 to 32 letters A-Z a-z, digits or hyphens)."
+        )
+        % {"line": line, "entry": entry[:40]}
+        for line, entry, _why in errors[:10]
+    ]
+    if len(errors) > 10:
+        shown.append(_("… and %(count)s more.") % {"count": len(errors) - 10})
+    return shown
 
 
 class MessagePushForm(forms.Form):
@@ -67,20 +83,32 @@ class MessagePushForm(forms.Form):
         help_text=_("One card number a line."),
     )
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean(self):
         data = super().clean()
         if data.get("audience") == self.AUDIENCE_CARDS:
-            cards = [line.strip().replace(" ", "") for line in data.get("cards", "").splitlines()]
-            cards = [c for c in cards if c]
-            if not cards:
+            parsed = card_nos_parse(data.get("cards", ""))
+            if parsed.errors:
+                self.add_error("cards", card_list_errors(parsed.errors))
+            elif not parsed.cards:
                 self.add_error("cards", _("Enter at least one card number."))
-            bad = [c for c in cards if not card_no_is_valid(c)]
-            if bad:
-                self.add_error(
-                    "cards",
-                    _("Not valid card numbers: %(cards)s") % {"cards": ", ".join(bad[:10])},
+            else:
+                found = set(
+                    scoped_members(
+                        Member.objects.filter(card_no__in=parsed.cards), user=self.user
+                    ).values_list("card_no", flat=True)
                 )
-            data["card_list"] = cards
+                missing = [card for card in parsed.cards if card not in found]
+                if missing:
+                    self.add_error(
+                        "cards",
+                        _("No member with these card numbers in your stores: %(cards)s")
+                        % {"cards": ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")},
+                    )
+            data["card_list"] = parsed.cards
         return data
 
 

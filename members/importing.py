@@ -22,12 +22,13 @@ from core.csv_import import (
     FileInfo,
     Problem,
     RowError,
-    card_no,
     csv_rows,
     day,
     moment,
+    parsed,
     text,
 )
+from members.cards import CARD_NO_MAX_LENGTH, card_no_clean
 from members.models import Member, Store
 
 MEMBER_COLUMNS = ("card_no", "phone", "name", "gender", "birthday", "registered_at", "store")
@@ -59,11 +60,11 @@ class _Member:
     region_id: int | None
 
 
-_STAGE = """
+_STAGE = f"""
     CREATE TEMP TABLE member_in (
-        line integer PRIMARY KEY, card_no varchar(20) NOT NULL, phone varchar(11),
-        name varchar(64), gender varchar(1), birthday date, registered_at timestamptz,
-        store_id bigint, region_id bigint
+        line integer PRIMARY KEY, card_no varchar({CARD_NO_MAX_LENGTH}) NOT NULL,
+        phone varchar(11), name varchar(64), gender varchar(1), birthday date,
+        registered_at timestamptz, store_id bigint, region_id bigint
     ) ON COMMIT DROP"""
 
 _UPDATE = """
@@ -181,7 +182,7 @@ def _member(line: int, cells: dict[str, str], *, stores, today, now) -> _Member:
             errors.append(str(exc))
             return None
 
-    card = check(card_no, cells["card_no"])
+    card = check(parsed, card_no_clean, cells["card_no"], "card_no")
     phone = check(_phone, cells["phone"])
     name = check(text, cells["name"], "name", 64)
     gender = check(_gender, cells["gender"])

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -6,6 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_national_id
+from members.cards import (
+    CARD_NO_MAX_LENGTH,
+    CARD_NO_PATTERN,
+    CardNoError,
+    card_no_clean,
+    card_no_grouped,
+)
 from members.pii import pii_decrypt
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
@@ -13,6 +21,18 @@ link_validator = RegexValidator(
     r"^(/[^/\\]|https://)", _("Use a path on this site or an https link.")
 )
 code_validator = RegexValidator(r"^[A-Z0-9]{1,16}$", _("Use capital letters and digits only."))
+
+
+def card_no_validator(value: str) -> None:
+    """Forms and the admin check card numbers with the one rule of members/cards.py."""
+    try:
+        cleaned = card_no_clean(value)
+    except CardNoError:
+        cleaned = None
+    if cleaned != value:
+        raise ValidationError(
+            _("A card number is 1 to 32 letters (A-Z, a-z), digits or hyphens."), code="card_no"
+        )
 
 
 class Region(models.Model):
@@ -48,6 +68,32 @@ class Store(models.Model):
         return f"{self.code} {self.name}"
 
 
+class RegistrationChannel(models.Model):
+    """A 渠道码 on the member entry link (`?channel=CODE`). A channel of one store (its service
+    desk's poster, its tills' QR) makes that store the home store of those who join through
+    it; a mall-wide one (the WeChat menu) leaves it to their first purchase."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration_channels",
+        help_text=_("Members who join through this channel get it as their home store."),
+    )
+
+    class Meta:
+        verbose_name = _("registration channel")
+        verbose_name_plural = _("registration channels")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "M", _("Male")
@@ -59,7 +105,12 @@ class Member(models.Model):
         FROZEN = "frozen", _("Frozen")
         CLOSED = "closed", _("Closed (anonymised)")
 
-    card_no = models.CharField(_("card number"), max_length=20, unique=True)
+    card_no = models.CharField(
+        _("card number"),
+        max_length=CARD_NO_MAX_LENGTH,
+        unique=True,
+        validators=[card_no_validator],
+    )
     phone = models.CharField(
         _("phone"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
     )
@@ -113,7 +164,7 @@ class Member(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(card_no__regex=r"^[0-9]{12}$"), name="member_card_no_12_digits"
+                condition=Q(card_no__regex=CARD_NO_PATTERN), name="member_card_no_format"
             ),
             models.CheckConstraint(
                 condition=Q(national_id_cipher__isnull=True, national_id_index__isnull=True)
@@ -145,8 +196,8 @@ class Member(models.Model):
 
     @property
     def card_no_display(self) -> str:
-        """The card number in groups of four, as printed on the card."""
-        return " ".join(self.card_no[i : i + 4] for i in range(0, len(self.card_no), 4))
+        """The card number as printed on the card (members/cards.py)."""
+        return card_no_grouped(self.card_no)
 
 
 class StaffProfile(models.Model):

@@ -2,26 +2,65 @@
 
 HQ (scope "all") and superusers see everything, a regional manager the stores of their
 region, a store manager their own store; a user without a staff profile sees nothing.
+
+A member is in a store's scope when the store is their home store, or when something a
+higher app records ties them to it: loyalty registers its receipts, so a store's desk finds
+the members who bought there. Members cannot import loyalty, hence the registry.
 """
 
-from django.db.models import QuerySet
+from collections.abc import Callable
 
-from members.models import StaffProfile
+from django.db.models import Q, QuerySet
+
+from members.models import StaffProfile, Store
+
+# Callables returning a queryset with `member` and `store` foreign keys (loyalty's receipts).
+_member_store_links: list[Callable[[], QuerySet]] = []
+
+
+def member_store_link_register(rows: Callable[[], QuerySet]) -> None:
+    """Let `rows()` (with `member` and `store` keys) put members in their stores' scope."""
+    if rows not in _member_store_links:
+        _member_store_links.append(rows)
+
+
+def _store_lookups(user) -> dict | None:
+    """None: no store; {}: every store; else the lookups on Store that give the user's."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_superuser:
+        return {}
+    profile = StaffProfile.objects.filter(user=user).only("scope", "region", "store").first()
+    if profile is None:
+        return None
+    if profile.scope == StaffProfile.Scope.ALL:
+        return {}
+    if profile.scope == StaffProfile.Scope.REGION:
+        return {"region_id": profile.region_id}
+    return {"id": profile.store_id}
 
 
 def scoped(queryset: QuerySet, *, user, store_field: str) -> QuerySet:
     """`queryset` limited to `user`'s scope; `store_field` leads from the model to its Store
     ("home_store", "store", "floor__store"), or is "" when the model is Store itself."""
-    if not (user.is_authenticated and user.is_active):
-        return queryset.none()
-    if user.is_superuser:
-        return queryset
-    profile = StaffProfile.objects.filter(user=user).only("scope", "region", "store").first()
-    if profile is None:
+    lookups = _store_lookups(user)
+    if lookups is None:
         return queryset.none()
     prefix = f"{store_field}__" if store_field else ""
-    if profile.scope == StaffProfile.Scope.ALL:
+    return queryset.filter(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+
+def scoped_members(queryset: QuerySet, *, user) -> QuerySet:
+    """Members of `queryset` in `user`'s scope: their home store is one of the user's stores,
+    or a registered link (a receipt) ties them to one."""
+    lookups = _store_lookups(user)
+    if lookups is None:
+        return queryset.none()
+    if not lookups:
         return queryset
-    if profile.scope == StaffProfile.Scope.REGION:
-        return queryset.filter(**{f"{prefix}region_id": profile.region_id})
-    return queryset.filter(**{f"{prefix}id": profile.store_id})
+    stores = Store.objects.filter(**lookups).values("pk")
+    in_scope = Q(home_store__in=stores)
+    for rows in _member_store_links:
+        linked = rows().filter(store__in=stores, member__isnull=False).values("member_id")
+        in_scope |= Q(pk__in=linked)
+    return queryset.filter(in_scope)

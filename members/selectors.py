@@ -3,10 +3,11 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.cards import card_no_is_valid
 from members.forms import normalise_phone
 from members.models import Member, MemberProfile
 from members.national_id import NationalIdError, national_id_parse
@@ -27,18 +28,23 @@ def member_by_national_id(number: str, *, queryset: QuerySet | None = None) -> M
 
 def members_search(queryset: QuerySet, query: str) -> QuerySet:
     """`queryset` narrowed to an exact card number, phone or ID number; no partial matches,
-    so the search cannot be used to list phone numbers by prefix."""
+    so the search cannot be used to list phone numbers by prefix. A query that could be more
+    than one of them (an imported card "13812345678") finds each."""
     query = (query or "").strip()
     if not query:
         return queryset
-    digits = re.sub(r"[\s-]", "", query)
-    if re.fullmatch(r"\d{12}", digits):
-        return queryset.filter(card_no=digits)
+    found = Q(pk__in=[])
+    # Cards hold no white space: "8812 3456 7890" is how the system's own are printed.
+    card = re.sub(r"\s", "", query)
+    if card_no_is_valid(card):
+        found |= Q(card_no=card)
     phone = normalise_phone(query)
     if re.fullmatch(r"1\d{10}", phone):
-        return queryset.filter(phone=phone)
+        found |= Q(phone=phone)
     member = member_by_national_id(query, queryset=queryset)
-    return queryset.filter(pk=member.pk) if member else queryset.none()
+    if member is not None:
+        found |= Q(pk=member.pk)
+    return queryset.filter(found)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
 from coupons.services import welcome_coupons_issue
 from members.cards import card_no_random
-from members.models import Member, Store, WechatIdentity
+from members.models import Member, RegistrationChannel, Store, WechatIdentity
 from members.wechat import WeChatUser
 
 CARD_NO_ATTEMPTS = 5
@@ -108,12 +108,26 @@ def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = ""
                 _("This phone is bound to another WeChat account. Please ask the service desk."),
                 code="phone_bound_elsewhere",
             )
+        store = _channel_store(channel) if member.home_store_id is None else None
+        if store is not None:
+            member.home_store, member.region_id = store, member.region_id or store.region_id
+            member.save(update_fields=["home_store", "region"])
     else:
-        member = member_create(phone=phone, channel=channel[:32])
+        member = member_create(
+            phone=phone, channel=channel[:32], home_store=_channel_store(channel)
+        )
     identity.member = member
     identity.save(update_fields=["member"])
     welcome_coupons_issue(member=member, channel=channel[:32] or member.channel)
     return member
+
+
+def _channel_store(channel: str) -> Store | None:
+    """The store of a registration channel code, if the channel belongs to one."""
+    if not channel:
+        return None
+    found = RegistrationChannel.objects.filter(code=channel[:32]).select_related("store").first()
+    return found.store if found else None
 
 
 PII_FIELDS = {"phone", "national_id"}

@@ -12,7 +12,7 @@ from core.once import submit_once
 from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
 from members.messaging import messages_send
 from members.models import Member, MemberProfile
-from members.scoping import scoped
+from members.scoping import scoped_members
 from members.selectors import members_search
 from members.services import member_pii_reveal
 
@@ -21,10 +21,10 @@ from members.services import member_pii_reveal
 @submit_once
 def message_push(request):
     """Staff push a message to every member in their scope, or to listed card numbers."""
-    form = MessagePushForm(request.POST or None)
+    form = MessagePushForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        members = scoped(Member.objects.all(), user=request.user, store_field="home_store")
+        members = scoped_members(Member.objects.all(), user=request.user)
         if data["audience"] == MessagePushForm.AUDIENCE_CARDS:
             members = members.filter(card_no__in=data["card_list"])
         count = messages_send(
@@ -45,7 +45,7 @@ def message_push(request):
 
 
 def _members_in_scope(user):
-    return scoped(Member.objects.select_related("home_store"), user=user, store_field="home_store")
+    return scoped_members(Member.objects.select_related("home_store"), user=user)
 
 
 @backoffice_required(perm="members.view_member")

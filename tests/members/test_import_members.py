@@ -82,7 +82,7 @@ def test_bad_rows_are_reported_by_the_line_they_start_on_and_the_good_rows_kept(
         tmp_path,
         [
             "880000000018,13900000001,好一,F,,,",  # line 2
-            "88000000001,13900000002,坏卡,F,,,",  # line 3: 11 digits
+            "8800 0000 001,13900000002,坏卡,F,,,",  # line 3: spaces in the card number
             "880000000026,13900000003,坏性别,X,2024-02-30,,S99",  # line 4: three bad cells
             '880000000034,13900000004,"王\n五",F,,,',  # lines 5-6: a newline in the name
             "880000000042,12345,坏手机,F,,,",  # line 7
@@ -95,7 +95,7 @@ def test_bad_rows_are_reported_by_the_line_they_start_on_and_the_good_rows_kept(
 
     assert failed
     assert errors(err) == [
-        "line 3: card_no: 12 digits expected, got '88000000001'",
+        "line 3: card_no: only letters A-Z a-z, digits and '-' are allowed, got '8800 0000 001'",
         "line 4: gender: M, F, U, 男 or 女 expected, got 'X'; birthday: no such date "
         "'2024-02-30'; store: no store with code 'S99'",
         "line 5: name: contains control characters",

@@ -2,14 +2,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core.exceptions import ServiceError
-from members.cards import card_no_is_valid
+from members.cards import card_no_is_issued_form
 from members.services import member_create
 
 
 @pytest.mark.django_db
 def test_member_create_gives_a_valid_card_and_the_store_region(store_a):
     member = member_create(phone="13912345678", name="阿卜杜·热合曼", home_store=store_a)
-    assert card_no_is_valid(member.card_no)
+    assert card_no_is_issued_form(member.card_no)
     assert member.region_id == store_a.region_id
     assert member.card_no_display.replace(" ", "") == member.card_no
 

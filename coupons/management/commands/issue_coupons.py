@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from coupons.models import Campaign, CouponTemplate
 from coupons.services import CouponError, campaign_for, coupons_issue
+from members.cards import card_nos_parse
 from members.models import Member
 
 
@@ -27,20 +28,22 @@ class Command(BaseCommand):
             text = cards.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {cards}: {exc}") from None
-        card_nos = [line.strip().replace(" ", "") for line in text.splitlines() if line.strip()]
+        parsed = card_nos_parse(text)
+        for number, _entry, error in parsed.errors:
+            self.stderr.write(f"line {number}: card_no: {error}")
         members = dict(
-            Member.objects.filter(card_no__in=card_nos, status=Member.Status.ACTIVE).values_list(
-                "card_no", "pk"
-            )
+            Member.objects.filter(
+                card_no__in=parsed.cards, status=Member.Status.ACTIVE
+            ).values_list("card_no", "pk")
         )
-        for number, card_no in enumerate(card_nos, start=1):
+        for card_no, number in parsed.lines.items():
             if card_no not in members:
                 self.stderr.write(f"line {number}: no active member with card number {card_no}")
         name = campaign or f"{cards.name} {timezone.localtime():%Y-%m-%d %H:%M}"
         try:
             issued = coupons_issue(
                 template=found,
-                member_ids=[members[c] for c in card_nos if c in members],
+                member_ids=[members[c] for c in parsed.cards if c in members],
                 campaign=campaign_for(channel=Campaign.Channel.MANUAL, name=name),
             )
         except CouponError as exc:
