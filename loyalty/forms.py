@@ -36,7 +36,9 @@ class ClaimForm(forms.Form):
     purchased_on = forms.DateField(
         label=_("Purchase date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    photo = forms.ImageField(label=_("Photo of the receipt"))
+    photo = forms.ImageField(
+        label=_("Photo of the receipt"), widget=forms.FileInput(attrs={"accept": "image/*"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -172,7 +172,7 @@ def test_deleting_the_account_forfeits_points_and_erases_claim_photos(
 ):
     from members.data_rights import member_delete
 
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     claim = _claim(member, store)
     claim_approve(claim=claim, actor=reviewer)
     photo_path = tmp_path / ReceiptClaim.objects.get().photo.name
