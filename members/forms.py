@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
+from core.widgets import IsoDateInput
 from members import profile
 from members.cards import card_no_is_valid
 from members.models import (
@@ -145,7 +146,7 @@ class ProfileForm(forms.Form):
     birthday = forms.DateField(
         label=_("Birthday"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("Set once: it decides your birthday gift."),
     )
     education = forms.ChoiceField(
