@@ -168,6 +168,7 @@ def _card_code_payload(member) -> dict:
 
 
 USERINFO_TRIED_KEY = "wechat_userinfo_tried"
+SIMPLE_MENU_BUTTONS = 4  # 简化版: one row of the function menu
 
 
 @member_required
@@ -178,14 +179,18 @@ def member_home(request):
         request.session[USERINFO_TRIED_KEY] = True
         query = urlencode({"scope": "userinfo", "next": request.get_full_path()})
         return redirect(f"{reverse('h5:wechat_login')}?{query}")
+    layout = CardPageSettings.current().layout
+    menu = MenuButton.objects.filter(visible=True)
+    if layout == CardPageSettings.Layout.SIMPLE:
+        menu = menu[:SIMPLE_MENU_BUTTONS]
     return render(
         request,
         "h5/members/home.html",
         {
             "member": request.member,
             "identity": identity,
-            "layout": CardPageSettings.current().layout,
-            "menu": MenuButton.objects.filter(visible=True),
+            "layout": layout,
+            "menu": menu,
             "unread": unread_count(member=request.member),
             "card_code": _card_code_payload(request.member),
             "tab": "card",
