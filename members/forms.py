@@ -29,6 +29,11 @@ def normalise_phone(value: str) -> str:
 class PhoneBindForm(forms.Form):
     phone = forms.CharField(label=_("Mobile number"), max_length=20)
     code = forms.CharField(label=_("Verification code"), max_length=10, required=False)
+    # Before the phone number is collected, not only before it is kept (PIPL Art. 17).
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy policy"),
+        error_messages={"required": _("Please read and accept the privacy policy first.")},
+    )
 
     def clean_phone(self):
         phone = normalise_phone(self.cleaned_data["phone"])

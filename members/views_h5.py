@@ -31,6 +31,7 @@ from members.otp import SmsCodeError, sms_code_send, sms_code_verify
 from members.profile import (
     FIELD_LABELS,
     ID_CONSENT_POLICY_VERSION,
+    PRIVACY_POLICY_VERSION,
     address_create,
     address_delete,
     address_update,
@@ -133,6 +134,7 @@ def register(request):
                 member_bind_phone(
                     identity=identity,
                     phone=phone,
+                    privacy_consent=form.cleaned_data["privacy_consent"],
                     channel=request.session.get(CHANNEL_SESSION_KEY, ""),
                 )
                 messages.success(request, _("Welcome! Your membership card is ready."))
@@ -147,9 +149,23 @@ def register(request):
             "next": next_url,
             "code_sent": code_sent,
             "identity": identity,
+            "privacy_version": PRIVACY_POLICY_VERSION,
             "hide_tabbar": True,
         },
         status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def privacy_policy(request):
+    """隐私政策: the full notice, readable before signing in or registering."""
+    return render(
+        request,
+        "h5/members/privacy.html",
+        {
+            "privacy_version": PRIVACY_POLICY_VERSION,
+            "hide_tabbar": current_identity(request) is None,
+        },
     )
 
 
