@@ -247,6 +247,8 @@ def member_loyalty_close(*, member_id: int) -> dict:
         )
     photos = 0
     for claim in ReceiptClaim.objects.filter(member_id=member_id).exclude(photo=""):
+        if not claim_photo_is_private(claim.photo):
+            storages["default"].delete(claim.photo.name)  # not yet moved by claim_photos_secure
         claim.photo.delete(save=False)
         claim.photo = ""
         claim.save(update_fields=["photo"])

@@ -129,7 +129,7 @@ def claims(request):
                 photo=data["photo"],
             )
         except ServiceError as exc:
-            form.add_error(None, exc.message)
+            form.add_error("photo" if exc.code.startswith("claim_photo") else None, exc.message)
         else:
             messages.success(request, _("Thank you! We will review your receipt shortly."))
             return redirect("h5:claims")

@@ -197,3 +197,34 @@ def test_photos_stored_the_old_way_are_moved_renamed_and_stripped(member, store,
         assert dict(image.getexif()) == {}
     call_command("claim_photos_secure", stdout=out)
     assert "moved=0 private=1" in out.getvalue()
+
+
+def test_deleting_an_account_erases_photos_not_yet_moved_too(member, store, roots):
+    from members.data_rights import member_delete
+
+    media, private = roots
+    claim = submit(member, store)
+    legacy = media / "claims" / "2026" / "11" / "receipt.jpg"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes((private / claim.photo.name).read_bytes())
+    (private / claim.photo.name).unlink()
+    ReceiptClaim.objects.filter(pk=claim.pk).update(photo="claims/2026/11/receipt.jpg")
+
+    member_delete(member_id=member.pk)
+
+    assert not legacy.exists() and stored_files(media) == stored_files(private) == []
+    assert ReceiptClaim.objects.get().photo.name == ""
+
+
+def test_a_photo_of_too_many_pixels_is_an_error_on_the_photo_field(client, member, store, roots):
+    _media, private = roots
+    signed_in_as(client, member)
+    buffer = io.BytesIO()
+    Image.new("1", (7200, 7200), 1).save(buffer, "PNG")  # 52 megapixels, a small file
+    huge = SimpleUploadedFile("huge.png", buffer.getvalue(), content_type="image/png")
+
+    response = client.post("/m/claims/", form(store, "H-0001", huge))
+
+    assert response.status_code == 400
+    assert "像素" in response.context["form"].errors["photo"][0]
+    assert ReceiptClaim.objects.count() == 0 and stored_files(private) == []
