@@ -79,3 +79,7 @@ def test_the_simple_card_page_is_compact_at_phone_size(live_server, phone_page, 
 def test_both_layouts_on_a_desktop(live_server, page, member):
     _look_at_both_layouts(page, live_server, member, "1280x800")
     expect(page.locator(".h5-menu__item")).to_have_count(4)
+
+    page.goto(f"{live_server.url}/m/claims/")
+    expect(page.get_by_label("消费日期")).to_have_value(timezone.localdate().isoformat())
+    screenshot(page, "h5_claims_form_1280")
