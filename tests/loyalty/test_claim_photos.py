@@ -228,3 +228,22 @@ def test_a_photo_of_too_many_pixels_is_an_error_on_the_photo_field(client, membe
     assert response.status_code == 400
     assert "像素" in response.context["form"].errors["photo"][0]
     assert ReceiptClaim.objects.count() == 0 and stored_files(private) == []
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_claims_sent_at_once_from_several_tabs_stay_within_the_daily_limit(member, store, roots):
+    from core.exceptions import ServiceError
+    from tests.loyalty.test_ledger_races import _race
+
+    _media, private = roots
+    policy = LoyaltySettings.current()
+    policy.claims_per_day = 3
+    policy.save()
+
+    results = _race(8, lambda i: submit(member, store, receipt_no=f"R-{i:04d}"))
+
+    assert sum(isinstance(r, ReceiptClaim) for r in results) == 3
+    refused = [r for r in results if isinstance(r, ServiceError)]
+    assert len(refused) == 5 and {r.code for r in refused} == {"claim_quota"}
+    assert ReceiptClaim.objects.count() == 3 and len(stored_files(private)) == 3
