@@ -278,7 +278,12 @@ def claim_photos_secure() -> dict:
             counts["unreadable"] += 1
             continue
         claim.photo.save(cleaned.name, cleaned, save=False)
-        ReceiptClaim.objects.filter(pk=claim.pk, photo=old_name).update(photo=claim.photo.name)
+        moved = ReceiptClaim.objects.filter(pk=claim.pk, photo=old_name).update(
+            photo=claim.photo.name
+        )
+        if not moved:  # erased or changed meanwhile (an account deleted): keep what it has now
+            claim.photo.delete(save=False)
+            continue
         public.delete(old_name)
         counts["moved"] += 1
     return counts
