@@ -18,7 +18,8 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
- && mkdir -p /app/media && chown -R mall:mall /app/media
+ && mkdir -p /app/media /app/private_media \
+ && chown -R mall:mall /app/media /app/private_media
 
 USER mall
 EXPOSE 8000

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
@@ -214,3 +217,12 @@ class ReceiptClaimAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "store"]
     list_select_related = ["member", "store"]
     search_fields = ["=receipt_no", "=member__card_no"]
+    exclude = ["photo"]  # private: no URL; the link below goes through the checked view
+    readonly_fields = ["photo_link"]
+
+    @admin.display(description=_("photo"))
+    def photo_link(self, obj):
+        if not obj.photo:
+            return "—"
+        url = reverse("backoffice:claim_photo", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open"))

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import IsoDateInput
 from members.models import Store
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -39,10 +40,10 @@ class ClaimForm(forms.Form):
         error_messages={"invalid": _("Up to 16 letters, digits, - and _ as printed.")},
     )
     amount = forms.CharField(label=_("Amount paid (yuan)"), max_length=12)
-    purchased_on = forms.DateField(
-        label=_("Purchase date"), widget=forms.DateInput(attrs={"type": "date"})
+    purchased_on = forms.DateField(label=_("Purchase date"), widget=IsoDateInput())
+    photo = forms.ImageField(
+        label=_("Photo of the receipt"), widget=forms.FileInput(attrs={"accept": "image/*"})
     )
-    photo = forms.ImageField(label=_("Photo of the receipt"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

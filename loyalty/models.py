@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.claim_photos import claim_photo_name, claim_photo_storage
 from members.models import Member, Store
 
 
@@ -245,6 +246,11 @@ class LoyaltySettings(models.Model):
         _("streak length for the bonus"), default=7
     )
     signin_streak_bonus = models.PositiveIntegerField(_("streak bonus points"), default=10)
+    claims_per_day = models.PositiveSmallIntegerField(
+        _("receipt claims per member a day"),
+        default=5,
+        help_text=_("Receipt photos one member may send in a day (Shanghai time)."),
+    )
 
     class Meta:
         verbose_name = _("points and tier policy")
@@ -593,7 +599,9 @@ class ReceiptClaim(models.Model):
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     shop_name = models.CharField(_("shop or counter"), max_length=64, blank=True)
     purchased_on = models.DateField(_("purchase date"))
-    photo = models.ImageField(_("photo"), upload_to="claims/%Y/%m/")
+    photo = models.ImageField(
+        _("photo"), upload_to=claim_photo_name, storage=claim_photo_storage, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )

@@ -1,14 +1,18 @@
 """Loyalty reads for the member pages and the back office (joins planned, newest first)."""
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from loyalty.models import Division, PointsAccount, PointsEntry, Receipt, ReceiptLine
 from members.models import Member
 
 
 def member_receipts(*, member: Member, division: str | None = None) -> QuerySet:
+    """The member's receipts, newest first, each with `points`: what it earned (a sale) or
+    took back (a refund), summed in the same query."""
     receipts = (
         Receipt.objects.filter(member=member)
+        .annotate(points=Coalesce(Subquery(_receipt_points_sum()), 0))
         .select_related("store")
         .prefetch_related(Prefetch("lines", queryset=ReceiptLine.objects.order_by("line_no")))
         .order_by("-occurred_at", "-id")
@@ -16,6 +20,16 @@ def member_receipts(*, member: Member, division: str | None = None) -> QuerySet:
     if division in Division.values:
         receipts = receipts.filter(division=division)
     return receipts
+
+
+def _receipt_points_sum() -> QuerySet:
+    return (
+        PointsEntry.objects.filter(receipt=OuterRef("pk"))
+        .order_by()
+        .values("receipt")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
 
 
 def member_entries(*, member: Member) -> QuerySet:

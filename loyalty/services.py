@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from core.dates import local_day_start
 from core.exceptions import ServiceError
 from core.masking import mask_phone
 from loyalty.bulk_earning import receipts_earn
+from loyalty.claim_photos import claim_photo_clean, claim_photo_is_private
 from loyalty.ledger import points_balance, points_post
 from loyalty.models import (
     LoyaltySettings,
@@ -148,7 +150,9 @@ def claim_submit(
 ) -> ReceiptClaim:
     """拍小票: a member asks for the points of a receipt the till did not credit to them.
     A purchase (store, receipt number in any case, POS if given) can be claimed once unless a
-    claim was rejected; one already recorded with a member card earned its points then."""
+    claim was rejected; one already recorded with a member card earned its points then. A
+    member sends at most the policy's claims a day, and the photo is stored re-encoded without
+    EXIF under a random name. Locks the member row, so two tabs cannot pass the daily limit."""
     receipt_no, pos_no = receipt_no.strip().upper(), _pos_no(pos_no)
     today = timezone.localdate()
     if purchased_on > today or purchased_on < today - timedelta(days=CLAIM_MAX_AGE_DAYS):
@@ -164,22 +168,45 @@ def claim_submit(
             _("This receipt is already recorded; its points were earned at the till."),
             code="claim_duplicate",
         )
+    limit = LoyaltySettings.current().claims_per_day
+    _claims_quota_check(member=member, today=today, limit=limit)
+    cleaned = claim_photo_clean(photo)
+    claim = ReceiptClaim(
+        member=member,
+        store=store,
+        receipt_no=receipt_no,
+        pos_no=pos_no,
+        amount_fen=amount_fen,
+        purchased_on=purchased_on,
+        shop_name=shop_name.strip(),
+    )
     try:
         with transaction.atomic():
-            return ReceiptClaim.objects.create(
-                member=member,
-                store=store,
-                receipt_no=receipt_no,
-                pos_no=pos_no,
-                amount_fen=amount_fen,
-                purchased_on=purchased_on,
-                shop_name=shop_name.strip(),
-                photo=photo,
-            )
-    except IntegrityError:
+            Member.objects.select_for_update().filter(pk=member.pk).first()  # one at a time
+            _claims_quota_check(member=member, today=today, limit=limit)
+            claim.photo.save(cleaned.name, cleaned, save=False)  # named by upload_to
+            claim.save()
+    except BaseException as exc:
+        if claim.photo:
+            claim.photo.delete(save=False)  # the row was not written: leave no file behind
+        if isinstance(exc, IntegrityError):
+            raise ServiceError(
+                _("This receipt has already been claimed."), code="claim_duplicate"
+            ) from None
+        raise
+    return claim
+
+
+def _claims_quota_check(*, member: Member, today: date, limit: int) -> None:
+    sent = ReceiptClaim.objects.filter(
+        member=member, created_at__gte=local_day_start(today)
+    ).count()
+    if sent >= limit:
         raise ServiceError(
-            _("This receipt has already been claimed."), code="claim_duplicate"
-        ) from None
+            _("You can send %(limit)s receipt photos a day. Please try again tomorrow.")
+            % {"limit": limit},
+            code="claim_quota",
+        )
 
 
 def claim_approve(*, claim: ReceiptClaim, actor, pos_no: str | None = None) -> ReceiptClaim:
@@ -346,8 +373,43 @@ def member_loyalty_close(*, member_id: int) -> dict:
         )
     photos = 0
     for claim in ReceiptClaim.objects.filter(member_id=member_id).exclude(photo=""):
+        if not claim_photo_is_private(claim.photo):
+            storages["default"].delete(claim.photo.name)  # not yet moved by claim_photos_secure
         claim.photo.delete(save=False)
         claim.photo = ""
         claim.save(update_fields=["photo"])
         photos += 1
     return {"points_forfeited": balance, "claim_photos": photos}
+
+
+def claim_photos_secure() -> dict:
+    """Move claim photos stored before they were private (under MEDIA_ROOT, with the member's
+    file name and EXIF) to the private storage: re-encoded without EXIF, under random names,
+    the old file deleted. Photos already private are left alone, so a rerun changes nothing.
+    Returns counts: moved, already private, missing (no file), unreadable (left in place)."""
+    counts = {"moved": 0, "private": 0, "missing": 0, "unreadable": 0}
+    public = storages["default"]
+    for claim in ReceiptClaim.objects.exclude(photo="").only("pk", "photo").iterator():
+        old_name = claim.photo.name
+        if claim_photo_is_private(claim.photo):
+            counts["private"] += 1
+            continue
+        if not public.exists(old_name):
+            counts["missing"] += 1
+            continue
+        try:
+            with public.open(old_name, "rb") as handle:
+                cleaned = claim_photo_clean(handle)
+        except ServiceError:
+            counts["unreadable"] += 1
+            continue
+        claim.photo.save(cleaned.name, cleaned, save=False)
+        moved = ReceiptClaim.objects.filter(pk=claim.pk, photo=old_name).update(
+            photo=claim.photo.name
+        )
+        if not moved:  # erased or changed meanwhile (an account deleted): keep what it has now
+            claim.photo.delete(save=False)
+            continue
+        public.delete(old_name)
+        counts["moved"] += 1
+    return counts

@@ -9,4 +9,5 @@ urlpatterns = [
     path("sign-in/", views_h5.sign_in_page, name="sign_in"),
     path("sign-in/submit/", views_h5.sign_in_submit, name="sign_in_submit"),
     path("claims/", views_h5.claims, name="claims"),
+    path("claims/<int:claim_id>/photo/", views_h5.claim_photo, name="claim_photo"),
 ]

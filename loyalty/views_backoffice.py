@@ -6,12 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.once import once_key, submit_once
-from loyalty import selectors
+from core.storage import private_file_response
+from loyalty import claim_photos, selectors
 from loyalty.forms import ClaimApproveForm, ClaimRejectForm, PointsAdjustForm
 from loyalty.models import ReceiptClaim
 from loyalty.services import claim_approve, claim_reject, points_adjust
@@ -115,6 +116,14 @@ def claim_detail(request, claim_id: int):
             "reject_form": ClaimRejectForm(),
         },
     )
+
+
+@require_GET
+@backoffice_required(perm="loyalty.change_receiptclaim")
+def claim_photo(request, claim_id: int):
+    """The photo of a claim in the staff member's stores; a claim elsewhere is a 404."""
+    claim = get_object_or_404(_claims_in_scope(request), pk=claim_id)
+    return private_file_response(claim.photo, content_type=claim_photos.CONTENT_TYPE)
 
 
 @require_POST

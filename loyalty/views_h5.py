@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ServiceError
-from loyalty import selectors
+from core.storage import private_file_response
+from loyalty import claim_photos, selectors
 from loyalty.forms import ClaimForm
 from loyalty.models import Division, LoyaltySettings, Receipt, ReceiptClaim, SignIn
 from loyalty.services import claim_submit, sign_in
@@ -129,7 +130,7 @@ def claims(request):
                 photo=data["photo"],
             )
         except ServiceError as exc:
-            form.add_error(None, exc.message)
+            form.add_error("photo" if exc.code.startswith("claim_photo") else None, exc.message)
         else:
             messages.success(request, _("Thank you! We will review your receipt shortly."))
             return redirect("h5:claims")
@@ -141,7 +142,16 @@ def claims(request):
             "claims": ReceiptClaim.objects.filter(member=request.member).select_related("store")[
                 :20
             ],
+            "claims_per_day": LoyaltySettings.current().claims_per_day,
             "tab": "card",
         },
         status=400 if form.errors else 200,
     )
+
+
+@require_GET
+@member_required
+def claim_photo(request, claim_id: int):
+    """The photo of one of the member's own claims; anyone else's is a 404."""
+    claim = get_object_or_404(ReceiptClaim, pk=claim_id, member=request.member)
+    return private_file_response(claim.photo, content_type=claim_photos.CONTENT_TYPE)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
+from core.widgets import IsoDateInput
 from members import profile
 from members.cards import card_nos_parse
 from members.models import (
@@ -29,6 +30,11 @@ def normalise_phone(value: str) -> str:
 class PhoneBindForm(forms.Form):
     phone = forms.CharField(label=_("Mobile number"), max_length=20)
     code = forms.CharField(label=_("Verification code"), max_length=10, required=False)
+    # Before the phone number is collected, not only before it is kept (PIPL Art. 17).
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and agree to the privacy policy"),
+        error_messages={"required": _("Please read and accept the privacy policy first.")},
+    )
 
     def clean_phone(self):
         phone = normalise_phone(self.cleaned_data["phone"])
@@ -173,7 +179,7 @@ class ProfileForm(forms.Form):
     birthday = forms.DateField(
         label=_("Birthday"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
         help_text=_("Set once: it decides your birthday gift."),
     )
     education = forms.ChoiceField(

@@ -519,10 +519,12 @@ class DeliveryAddress(models.Model):
 
 
 class Consent(models.Model):
-    """A separate consent (单独同意, PIPL Art. 29) a member gave, to which notice and when."""
+    """A consent a member gave, to which notice and when: the privacy policy at registration
+    (PIPL Art. 13, 17) and separate consents (单独同意, PIPL Art. 29)."""
 
     class Purpose(models.TextChoices):
         NATIONAL_ID = "national_id", _("Processing the national ID number")
+        PRIVACY_POLICY = "privacy_policy", _("Privacy policy (registration)")
 
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consents"

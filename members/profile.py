@@ -21,6 +21,7 @@ from members.pii import pii_blind_index, pii_encrypt
 
 # The version of the notice shown beside the ID-number consent box; a new notice, a new version.
 ID_CONSENT_POLICY_VERSION = "2026-11"
+PRIVACY_POLICY_VERSION = "2026-12"  # templates/h5/members/privacy.html; a change needs a new one
 MIN_AGE = 14  # PIPL Art. 28/31: younger members need a guardian's consent, at the service desk
 MAX_AGE = 120
 ADDRESSES_MAX = 20

@@ -9,7 +9,8 @@ from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
 from coupons.services import welcome_coupons_issue
 from members.cards import card_no_random
-from members.models import Member, RegistrationChannel, Store, WechatIdentity
+from members.models import Consent, Member, RegistrationChannel, Store, WechatIdentity
+from members.profile import PRIVACY_POLICY_VERSION
 from members.wechat import WeChatUser
 
 CARD_NO_ATTEMPTS = 5
@@ -90,10 +91,17 @@ def wechat_identity_login(*, user: WeChatUser) -> WechatIdentity:
 
 
 @transaction.atomic
-def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = "") -> Member:
+def member_bind_phone(
+    *, identity: WechatIdentity, phone: str, privacy_consent: bool, channel: str = ""
+) -> Member:
     """Bind a verified phone to the WeChat identity: link the member who already has that phone
     (imported from the tills), or register a new one; either way the welcome coupons follow.
+    Only after the privacy policy was accepted, which is recorded with its version and time.
     Locks the identity row."""
+    if not privacy_consent:
+        raise ServiceError(
+            _("Please read and accept the privacy policy first."), code="consent_required"
+        )
     identity = WechatIdentity.objects.select_for_update().get(pk=identity.pk)
     if identity.member_id is not None:
         raise ServiceError(_("This WeChat account is already a member."), code="already_bound")
@@ -118,6 +126,11 @@ def member_bind_phone(*, identity: WechatIdentity, phone: str, channel: str = ""
         )
     identity.member = member
     identity.save(update_fields=["member"])
+    Consent.objects.create(
+        member=member,
+        purpose=Consent.Purpose.PRIVACY_POLICY,
+        policy_version=PRIVACY_POLICY_VERSION,
+    )
     welcome_coupons_issue(member=member, channel=channel[:32] or member.channel)
     return member
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("wechat/login/", views_h5.wechat_login, name="wechat_login"),
     path("wechat/callback/", views_h5.wechat_callback, name="wechat_callback"),
     path("register/", views_h5.register, name="register"),
+    path("privacy/", views_h5.privacy_policy, name="privacy_policy"),
     path("card/", views_h5.member_home, name="member_home"),
     path("card/code/", views_h5.member_card_code, name="member_card_code"),
     path("me/data.json", views_h5.member_data_download, name="member_data_download"),

@@ -32,6 +32,7 @@ from members.otp import SmsCodeError, sms_code_send, sms_code_verify
 from members.profile import (
     FIELD_LABELS,
     ID_CONSENT_POLICY_VERSION,
+    PRIVACY_POLICY_VERSION,
     address_create,
     address_delete,
     address_update,
@@ -134,6 +135,7 @@ def register(request):
                 member_bind_phone(
                     identity=identity,
                     phone=phone,
+                    privacy_consent=form.cleaned_data["privacy_consent"],
                     channel=request.session.get(CHANNEL_SESSION_KEY, ""),
                 )
                 messages.success(request, _("Welcome! Your membership card is ready."))
@@ -148,9 +150,23 @@ def register(request):
             "next": next_url,
             "code_sent": code_sent,
             "identity": identity,
+            "privacy_version": PRIVACY_POLICY_VERSION,
             "hide_tabbar": True,
         },
         status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def privacy_policy(request):
+    """隐私政策: the full notice, readable before signing in or registering."""
+    return render(
+        request,
+        "h5/members/privacy.html",
+        {
+            "privacy_version": PRIVACY_POLICY_VERSION,
+            "hide_tabbar": current_identity(request) is None,
+        },
     )
 
 
@@ -165,6 +181,7 @@ def _card_code_payload(member) -> dict:
 
 
 USERINFO_TRIED_KEY = "wechat_userinfo_tried"
+SIMPLE_MENU_BUTTONS = 4  # 简化版: one row of the function menu
 
 
 @member_required
@@ -175,14 +192,18 @@ def member_home(request):
         request.session[USERINFO_TRIED_KEY] = True
         query = urlencode({"scope": "userinfo", "next": request.get_full_path()})
         return redirect(f"{reverse('h5:wechat_login')}?{query}")
+    layout = CardPageSettings.current().layout
+    menu = MenuButton.objects.filter(visible=True)
+    if layout == CardPageSettings.Layout.SIMPLE:
+        menu = menu[:SIMPLE_MENU_BUTTONS]
     return render(
         request,
         "h5/members/home.html",
         {
             "member": request.member,
             "identity": identity,
-            "layout": CardPageSettings.current().layout,
-            "menu": MenuButton.objects.filter(visible=True),
+            "layout": layout,
+            "menu": menu,
             "unread": unread_count(member=request.member),
             "card_code": _card_code_payload(request.member),
             "tab": "card",

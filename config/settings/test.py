@@ -19,3 +19,4 @@ if REDIS_URL:
         "TEST_CACHE_REDIS_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/15"
     )
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/mall-test-media")  # noqa: S108
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=f"{MEDIA_ROOT}-private")

@@ -69,6 +69,7 @@ def test_a_receipt_from_the_till_shows_on_my_membership_and_my_records(live_serv
     row = page.locator('[data-receipt="20261125-000042"]')
     expect(row).to_contain_text("江南布衣")
     expect(row).to_contain_text("1,299.00")
+    expect(row.locator("[data-receipt-points]")).to_have_text("+1299 积分")
     screenshot(page, "h5_purchase_records")
     row.click()
     expect(page.locator("[data-line]")).to_contain_text("真丝连衣裙 M 藏青")

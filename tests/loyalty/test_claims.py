@@ -1,6 +1,7 @@
 """拍小票: members claim receipts by photo; staff approve (points) or reject (a reason)."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -174,7 +175,7 @@ def test_deleting_the_account_forfeits_points_and_erases_claim_photos(
 ):
     from members.data_rights import member_delete
 
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     claim = _claim(member, store)
     claim_approve(claim=claim, actor=reviewer)
     photo_path = tmp_path / ReceiptClaim.objects.get().photo.name
@@ -187,3 +188,12 @@ def test_deleting_the_account_forfeits_points_and_erases_claim_photos(
     assert ReceiptClaim.objects.get().photo.name == ""
     assert Receipt.objects.filter(member=member).count() == 1  # kept, without identity
     assert ledger_check() == []
+
+
+def test_the_claim_form_offers_today_as_an_iso_date_a_date_input_can_show(client, member):
+    signed_in_as(client, member)
+
+    page = client.get("/m/claims/").content.decode()
+
+    today = timezone.localdate().isoformat()  # 2026-12-02, never the locale's 2026/12/02
+    assert re.search(rf'<input type="date" name="purchased_on" value="{today}"', page), page

@@ -91,3 +91,41 @@ def test_the_card_page_shows_tier_badge_and_points(pos, member, signed_in):
 
     assert "data-card-tier>银卡<" in html
     assert "data-card-points>6000<" in html  # the receipt that upgrades earns at the old rate
+
+
+def _receipt_points(html: str) -> dict:
+    import re
+
+    cells = re.findall(r'data-receipt="([^"]+)".*?data-receipt-points="(-?\d+)"', html, re.S)
+    return {receipt_no: int(points) for receipt_no, points in cells}
+
+
+def test_records_show_the_points_each_receipt_earned_or_took_back(pos, member, signed_in):
+    pos.receipt(sale(member, receipt_no="DS-1", amount_fen=100_000))
+    pos.receipt(sale(member, receipt_no="RF-1", amount_fen=40_000, refund_of="DS-1"))
+    pos.receipt(_supermarket_sale(member, "SM-1"))
+
+    department = signed_in.get("/m/records/?tab=department").content.decode()
+    supermarket = signed_in.get("/m/records/?tab=supermarket").content.decode()
+
+    assert _receipt_points(department) == {"DS-1": 1000, "RF-1": -400}
+    assert _receipt_points(supermarket) == {"SM-1": 6}
+    assert "+1000" in department and "-400" in department
+
+
+def test_the_records_page_asks_the_same_queries_for_2_receipts_as_for_12(pos, member, signed_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as captured:
+            assert signed_in.get("/m/records/?tab=department").status_code == 200
+        return len(captured)
+
+    for i in range(2):
+        pos.receipt(sale(member, receipt_no=f"DS-{i}"))
+    few = queries_for_page()
+    for i in range(2, 12):
+        pos.receipt(sale(member, receipt_no=f"DS-{i}"))
+
+    assert queries_for_page() == few

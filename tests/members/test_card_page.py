@@ -40,3 +40,37 @@ def test_the_card_page_fetches_avatar_and_nickname_once(client, fake_wechat):
     client.get("/m/wechat/callback/", authorize(fake_wechat, url))
     page = client.get("/m/card/")
     assert page.status_code == 200 and "李娜" in page.content.decode()
+
+
+def _card_page(client, layout: str) -> str:
+    CardPageSettings.objects.update_or_create(pk=1, defaults={"layout": layout})
+    return client.get("/m/card/").content.decode()
+
+
+def test_the_simple_layout_is_a_compact_card_with_the_qr_and_a_short_menu(client):
+    from django.apps import apps
+
+    from loyalty.defaults import loyalty_defaults_install
+
+    loyalty_defaults_install(apps)  # the tiers (a transactional test may have flushed them)
+    for order, label in enumerate(["积分商城", "楼层导视", "抽奖", "品牌活动", "服务反馈", "签到"]):
+        MenuButton.objects.create(label=label, icon="·", url="/m/", order=order)
+    member = MemberFactory()
+    signed_in_as(client, member)
+
+    full = _card_page(client, "full")
+    simple = _card_page(client, "simple")
+
+    # 完整版: the card, barcode and QR, four figures, the profile cells, the whole menu.
+    assert 'data-layout="full"' in full
+    assert 'data-part="barcode_svg"' in full and 'data-part="qr_svg"' in full
+    assert "/m/me/data.json" in full and full.count('class="h5-menu__item"') == 6
+    assert "h5-card_compact" not in full
+    # 简化版: one compact card with number, tier and points; the QR; a one-row menu.
+    assert 'data-layout="simple"' in simple and "h5-card_compact" in simple
+    compact_card = simple[simple.index("h5-card_compact") : simple.index("</section>")]
+    assert member.card_no in compact_card and "data-card-points" in compact_card
+    assert "data-card-tier" in compact_card
+    assert 'data-part="qr_svg"' in simple and 'data-part="barcode_svg"' not in simple
+    assert simple.count('class="h5-menu__item"') == 4 and "服务反馈" not in simple
+    assert "/m/me/data.json" not in simple

@@ -121,13 +121,16 @@ def test_the_same_wechat_user_and_phone_can_join_again_afresh(
     identity = WechatIdentity.objects.get(openid="o_fake_li_na")
     assert identity.member is None
     assert client.get("/m/card/")["Location"].startswith("/m/register/")
-    client.post("/m/register/", {"phone": PHONE, "action": "send"})
+    client.post("/m/register/", {"phone": PHONE, "action": "send", "privacy_consent": "on"})
     code = re.search(r"\d{6}", sms_outbox[-1]["text"]).group()
-    response = client.post("/m/register/", {"phone": PHONE, "code": code, "action": "bind"})
+    response = client.post(
+        "/m/register/", {"phone": PHONE, "code": code, "action": "bind", "privacy_consent": "on"}
+    )
     assert response.status_code == 302
     new = Member.objects.get(phone=PHONE)
     assert new.pk != old.pk and new.card_no != old.card_no and new.name == ""
-    assert not new.receipts.exists() and not new.consents.exists()
+    assert not new.receipts.exists()
+    assert list(new.consents.values_list("purpose", flat=True)) == ["privacy_policy"]
 
 
 @pytest.mark.parametrize(

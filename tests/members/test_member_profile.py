@@ -129,3 +129,17 @@ def test_the_service_refuses_a_second_birthday_even_when_asked_directly(member):
     assert exc.value.code == "field_locked"
     member.refresh_from_db()
     assert member.birthday == date(1991, 5, 20)
+
+
+def test_the_birthday_field_renders_an_iso_date_in_chinese():
+    from datetime import date
+
+    from django.utils import translation
+
+    from members.forms import ProfileForm
+
+    with translation.override("zh-hans"):
+        form = ProfileForm(initial={"birthday": date(1990, 3, 7)}, birthday_locked=False)
+        html = str(form["birthday"])
+
+    assert 'type="date"' in html and 'value="1990-03-07"' in html

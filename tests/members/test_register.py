@@ -5,11 +5,14 @@ import re
 import pytest
 
 from members.card_codes import card_code_resolve
-from members.models import Member, WechatIdentity
+from members.models import Consent, Member, WechatIdentity
+from members.profile import PRIVACY_POLICY_VERSION
 from tests.factories import MemberFactory
 from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
+
+AGREED = {"privacy_consent": "on"}
 
 
 @pytest.fixture
@@ -20,11 +23,12 @@ def signed_in(client, fake_wechat):
 
 
 def send_and_bind(client, outbox, phone, *, code=None):
-    response = client.post("/m/register/", {"phone": phone, "action": "send"})
+    response = client.post("/m/register/", {"phone": phone, "action": "send", **AGREED})
     assert response.status_code == 200
     code = code or re.search(r"\d{6}", outbox[-1]["text"]).group()
     return client.post(
-        "/m/register/", {"phone": phone, "code": code, "action": "bind", "next": "/m/card/"}
+        "/m/register/",
+        {"phone": phone, "code": code, "action": "bind", "next": "/m/card/", **AGREED},
     )
 
 
@@ -60,7 +64,7 @@ def test_a_wrong_code_is_a_form_error_and_binds_nothing(signed_in, sms_outbox):
 
 @pytest.mark.parametrize("phone", ["1380000123", "23800001234", "abc", ""])
 def test_malformed_phones_are_refused_without_sending(signed_in, sms_outbox, phone):
-    response = signed_in.post("/m/register/", {"phone": phone, "action": "send"})
+    response = signed_in.post("/m/register/", {"phone": phone, "action": "send", **AGREED})
     assert response.status_code == 400 and sms_outbox == []
 
 
@@ -74,8 +78,8 @@ def test_a_phone_bound_to_another_wechat_account_is_refused(signed_in, sms_outbo
 
 def test_the_send_answer_is_the_same_for_members_and_strangers(signed_in, sms_outbox):
     MemberFactory(phone="13800003333")
-    known = signed_in.post("/m/register/", {"phone": "13800003333", "action": "send"})
-    unknown = signed_in.post("/m/register/", {"phone": "13800004444", "action": "send"})
+    known = signed_in.post("/m/register/", {"phone": "13800003333", "action": "send", **AGREED})
+    unknown = signed_in.post("/m/register/", {"phone": "13800004444", "action": "send", **AGREED})
     assert known.status_code == unknown.status_code == 200
 
     def strip(response):
@@ -84,3 +88,65 @@ def test_the_send_answer_is_the_same_for_members_and_strangers(signed_in, sms_ou
         )
 
     assert strip(known) == strip(unknown)
+
+
+def test_the_phone_page_shows_the_privacy_notice_before_asking_for_the_number(signed_in):
+    html = signed_in.get("/m/register/").content.decode()
+
+    notice = html.index('id="privacy-notice"')
+    assert notice < html.index('name="phone"')  # read before the number is typed
+    assert "手机号码" in html[notice : html.index('name="phone"')]
+    assert 'href="/m/privacy/"' in html and PRIVACY_POLICY_VERSION in html
+    assert 'type="checkbox"' in html and 'name="privacy_consent"' in html
+    assert "我已阅读并同意" in html
+
+
+def test_the_privacy_policy_is_a_page_anyone_can_read(client):
+    response = client.get("/m/privacy/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for heading in ["隐私政策", "收集哪些信息", "保存期限", "谁能看到", "您的权利"]:
+        assert heading in html
+    assert PRIVACY_POLICY_VERSION in html
+
+
+@pytest.mark.parametrize("action", ["send", "bind"])
+def test_without_the_tick_no_code_is_sent_and_nothing_is_bound(signed_in, sms_outbox, action):
+    response = signed_in.post(
+        "/m/register/", {"phone": "13800001234", "code": "123456", "action": action}
+    )
+
+    assert response.status_code == 400
+    assert "请先阅读并同意《隐私政策》" in response.content.decode()
+    assert 'value="13800001234"' in response.content.decode()  # nothing typed is lost
+    assert sms_outbox == []
+    assert not Member.objects.exists() and not Consent.objects.exists()
+
+
+def test_registering_records_the_privacy_consent_with_version_and_time(signed_in, sms_outbox):
+    from django.utils import timezone
+
+    before = timezone.now()
+    send_and_bind(signed_in, sms_outbox, "13800001234")
+
+    consent = Consent.objects.get(member__phone="13800001234")
+    assert consent.purpose == Consent.Purpose.PRIVACY_POLICY
+    assert consent.policy_version == PRIVACY_POLICY_VERSION
+    assert before <= consent.granted_at <= timezone.now() and consent.withdrawn_at is None
+
+
+def test_linking_an_offline_member_records_the_consent_too(signed_in, sms_outbox):
+    offline = MemberFactory(phone="13800005678")
+    send_and_bind(signed_in, sms_outbox, "13800005678")
+    assert offline.consents.get().purpose == Consent.Purpose.PRIVACY_POLICY
+
+
+def test_the_service_refuses_a_binding_without_consent(signed_in):
+    from core.exceptions import ServiceError
+    from members.services import member_bind_phone
+
+    identity = WechatIdentity.objects.get(openid="o_fake_li_na")
+    with pytest.raises(ServiceError):
+        member_bind_phone(identity=identity, phone="13800001234", privacy_consent=False)
+    assert not Member.objects.exists()

@@ -8,8 +8,10 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }
-        box.querySelector("[data-part=barcode_svg]").innerHTML = data.barcode_svg;
-        box.querySelector("[data-part=qr_svg]").innerHTML = data.qr_svg;
+        ["barcode_svg", "qr_svg"].forEach(function (part) {
+          var element = box.querySelector("[data-part=" + part + "]");
+          if (element) { element.innerHTML = data[part]; }  // 简化版 shows no barcode
+        });
         var digits = box.querySelector("[data-part=code]");
         digits.textContent = data.code;
         digits.setAttribute("data-code", data.code);
