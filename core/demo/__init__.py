@@ -771,6 +771,14 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
 DEMO_TERMINAL = ("pos_demo_s01", "demo-secret-not-for-production")  # noqa: S105 - demo only
 
 
+def demo_till_credentials() -> tuple[str, str] | None:
+    """The demo till's id and secret while it is active, for `make run` to print each time."""
+    found = PosTerminal.objects.filter(terminal_id=DEMO_TERMINAL[0], is_active=True).values_list(
+        "terminal_id", "secret"
+    )
+    return found.first()
+
+
 def _coupons(rng, *, people, stores, as_of: datetime) -> int:
     """WELCOME10 for members who joined in the last 30 days; 女装满300减50 to a fifth of the
     women ten days ago, used by those who bought enough women's wear since; a demo till."""
