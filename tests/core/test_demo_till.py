@@ -2,7 +2,6 @@
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from loyalty.models import Receipt
+from tests.loyalty.test_pos_docs import tools_missing
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 CREDENTIALS = "POS_TERMINAL=pos_demo_s01 POS_SECRET=demo-secret-not-for-production"
@@ -27,9 +27,7 @@ def seed_demo(**options) -> str:
 @pytest.mark.parametrize("example", ["pos_receipt.py", "pos_receipt.sh"])
 def test_the_examples_sign_as_the_demo_till_after_a_second_make_run(live_server, example):
     if example.endswith(".sh"):
-        missing = [tool for tool in ("bash", "curl", "openssl") if shutil.which(tool) is None]
-        if missing:
-            pytest.skip(f"needs {', '.join(missing)}: apt-get install {' '.join(missing)}")
+        tools_missing(["bash", "curl", "openssl"])
     assert CREDENTIALS in seed_demo(members=5, months=1, reset=True)  # the first make run
     assert CREDENTIALS in seed_demo(if_empty=True)  # each later one prints them too
     env = {k: v for k, v in os.environ.items() if k not in ("POS_TERMINAL", "POS_SECRET")}
