@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,9 +26,17 @@ time.sleep(600)
 """
 
 
+@pytest.fixture
+def pgdata():
+    """A fresh data directory outside pytest's temporary tree: as root the server runs as
+    another user, and pytest keeps resetting its tree to 0700 (other sessions too)."""
+    parent = Path(tempfile.mkdtemp(prefix="mall-embedded-"))
+    yield parent / "pgdata"
+    shutil.rmtree(parent, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_db_stop_stops_a_server_whose_opener_was_killed(tmp_path):
-    pgdata = tmp_path / "pgdata"
+def test_db_stop_stops_a_server_whose_opener_was_killed(pgdata):
     opener = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", OPENER, str(pgdata)], stdout=subprocess.PIPE, text=True
     )
