@@ -26,7 +26,7 @@ def demo_coupon_templates() -> list[CouponTemplate]:
             "face_value_fen": 5000,
             "min_spend_fen": 30000,
             "valid_days": 14,
-            "usage_notes": "女装类商品实付满 300 元可用；特价商品除外。",
+            "usage_notes": "女装商品实付满 300 元可用，门槛只算女装；每张小票限用一张。",
             "color": "#c9a45c",
         },
     )
