@@ -11,7 +11,8 @@ children=()
 
 stop_all() {
   trap - EXIT INT TERM
-  for pid in "${children[@]}"; do kill "$pid" 2>/dev/null; done
+  set +e  # clean up all the way, whatever has already ended
+  for pid in ${children[@]+"${children[@]}"}; do kill "$pid" 2>/dev/null; done
   wait
   if [ -z "${DATABASE_URL:-}" ]; then
     "$BIN/python" -m config.embedded_postgres.control stop "${EMBEDDED_PGDATA:-.pgdata}"
@@ -46,3 +47,6 @@ while kill -0 "$web" 2>/dev/null && kill -0 "$parent" 2>/dev/null; do
   sleep 1 &
   wait $! || true
 done
+if ! kill -0 "$web" 2>/dev/null; then
+  wait "$web"  # the server's own exit status is the run's
+fi
