@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import requires_csrf_token
 
 MEMBER_PREFIX = "/m/"
 
@@ -22,22 +21,24 @@ def _page(request, status: int) -> HttpResponse:
     }
     shell = "h5" if request.path.startswith(MEMBER_PREFIX) else "backoffice"
     title, text = texts[status]
-    context = {"status": status, "title": title, "text": text, "MALL_NAME": settings.MALL_NAME}
-    context["hide_tabbar"] = True
+    context = {
+        "status": status,
+        "title": title,
+        "text": text,
+        "MALL_NAME": settings.MALL_NAME,
+        "hide_tabbar": True,
+    }
     return HttpResponse(loader.render_to_string(f"{shell}/error.html", context), status=status)
 
 
-@requires_csrf_token
 def error_403(request, exception=None):
     return _page(request, 403)
 
 
-@requires_csrf_token
 def error_404(request, exception=None):
     return _page(request, 404)
 
 
-@requires_csrf_token
 def error_500(request):
     with translation.override(settings.LANGUAGE_CODE):
         try:
