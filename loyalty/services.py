@@ -331,29 +331,23 @@ def _pending(claim: ReceiptClaim) -> ReceiptClaim:
 
 
 def _notify(claim: ReceiptClaim) -> None:
-    from django.utils.translation import gettext as gettext_now
-
     from members.messaging import messages_send
     from members.models import Message
 
     if claim.status == ReceiptClaim.Status.APPROVED:
-        points = claim.points
-        title = gettext_now("Receipt claim approved")
-        body = gettext_now("Your receipt %(no)s was approved: %(points)s points.") % {
-            "no": claim.receipt_no,
-            "points": points,
-        }
+        title = _("Receipt claim approved")
+        body = _("Your receipt %(no)s was approved: %(points)s points.")
+        params = {"no": claim.receipt_no, "points": claim.points}
     else:
-        title = gettext_now("Receipt claim rejected")
-        body = gettext_now("Your receipt %(no)s was not approved: %(reason)s") % {
-            "no": claim.receipt_no,
-            "reason": claim.reject_reason,
-        }
+        title = _("Receipt claim rejected")
+        body = _("Your receipt %(no)s was not approved: %(reason)s")
+        params = {"no": claim.receipt_no, "reason": claim.reject_reason}
     messages_send(
         members=Member.objects.filter(pk=claim.member_id),
         kind=Message.Kind.SYSTEM,
         title=title,
         body=body,
+        params=params,
         link="/m/claims/",
     )
 

@@ -115,8 +115,9 @@ def tiers_apply(moves: list[TierMove], *, reason: str, notify: bool = True) -> i
                 messages_send(
                     members=Member.objects.filter(pk__in=member_ids),
                     kind=Message.Kind.TIER,
-                    title=str(title) % {"tier": target.name},
-                    body=str(body) % {"tier": target.name},
+                    title=title,
+                    body=body,
+                    params={"tier": target.name},
                     link="/m/tier/",
                 )
     return changed

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members import wechat
 from members.models import Member, Message, WechatIdentity, link_validator
@@ -11,13 +11,26 @@ from members.models import Member, Message, WechatIdentity, link_validator
 BATCH = 1000
 
 
-def messages_send(*, members: QuerySet, kind: str, title: str, body: str, link: str = "") -> int:
+def messages_send(
+    *,
+    members: QuerySet,
+    kind: str,
+    title: str,
+    body: str,
+    link: str = "",
+    params: dict | None = None,
+) -> int:
     """Write one inbox message per active member of `members`; members who have a WeChat
-    identity get a template-message push after commit. Returns the number of messages."""
+    identity get a template-message push after commit. Returns the number of messages.
+
+    `title` and `body` may be lazy translations with `%(name)s` placeholders filled from
+    `params`: they are rendered here in the members' language (LANGUAGE_CODE), whatever
+    language the staff member, request or task that sends them is in."""
     from members.tasks import messages_push
 
     if link:
         link_validator(link)
+    title, body = message_render(title, params), message_render(body, params)
     ids = list(
         members.filter(status=Member.Status.ACTIVE).order_by("pk").values_list("pk", flat=True)
     )
@@ -49,6 +62,13 @@ def messages_send(*, members: QuerySet, kind: str, title: str, body: str, link: 
             if pending:
                 transaction.on_commit(lambda p=pending: messages_push.delay(p))
     return created
+
+
+def message_render(text, params: dict | None = None) -> str:
+    """`text` (a lazy translation, or staff's own words) as members read it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        rendered = str(text)
+        return rendered % params if params else rendered
 
 
 def message_push(*, message_id: int) -> Message:

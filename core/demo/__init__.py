@@ -30,7 +30,7 @@ from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
 from coupons.services import campaign_for, coupons_issue
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.models import Category, Division, PosTerminal, Receipt, Sku
+from loyalty.models import Category, Division, PosTerminal, Receipt, ReceiptLine, Sku
 from mall.models import Brand, Floor, Shop
 from members.cards import card_no_random
 from members.models import CardPageSettings, Member, MenuButton, Region, StaffProfile, Store
@@ -155,7 +155,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
             as_of=as_of,
         )
         result.points_entries, result.points = earned.entries, earned.points
-        result.coupons = _coupons(rng, people=people, stores=stores, as_of=as_of)
+        result.coupons = _coupons(stores=stores, as_of=as_of)
     result.seconds = clock.monotonic() - started
     return result
 
@@ -771,13 +771,26 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
 DEMO_TERMINAL = ("pos_demo_s01", "demo-secret-not-for-production")  # noqa: S105 - demo only
 
 
-def _coupons(rng, *, people, stores, as_of: datetime) -> int:
-    """WELCOME10 for members who joined in the last 30 days; 女装满300减50 to a fifth of the
-    women ten days ago, used by those who bought enough women's wear since; a demo till."""
+def demo_till_credentials() -> tuple[str, str] | None:
+    """The demo till's id and secret while it is active, for `make run` to print each time."""
+    found = PosTerminal.objects.filter(terminal_id=DEMO_TERMINAL[0], is_active=True).values_list(
+        "terminal_id", "secret"
+    )
+    return found.first()
+
+
+def _coupons(*, stores, as_of: datetime) -> int:
+    """WELCOME10 for members who joined in the last 30 days; 女装满300减50 ten days ago to the
+    women who bought women's wear in the three months before, used by those who bought enough
+    women's wear since; a demo till."""
     PosTerminal.objects.create(
         terminal_id=DEMO_TERMINAL[0], secret=DEMO_TERMINAL[1], store=stores[0], name="演示收银台"
     )
     welcome, dress = demo_coupon_templates()
+    # The till takes the women's-wear coupon on women's wear only, on the floors it names.
+    dress.categories.set(Category.objects.filter(code=catalog.WOMENS_WEAR))
+    dress.floors_remark = f"{' '.join(catalog.floors_of(catalog.WOMENS_WEAR))} 女装"
+    dress.save(update_fields=["floors_remark"])
     recent = list(
         Member.objects.filter(registered_at__gt=as_of - timedelta(days=30))
         .order_by("pk")
@@ -791,9 +804,19 @@ def _coupons(rng, *, people, stores, as_of: datetime) -> int:
         campaign=welcome_campaign,
         now=as_of - timedelta(days=1),
     )
-    women = [p.member_id for p in people if p.gender == Member.Gender.FEMALE]
-    chosen = sorted(rng.sample(women, len(women) // 5)) if women else []
     sent_at = as_of - timedelta(days=10)
+    # The campaign's group: women who bought women's wear in the three months before.
+    chosen = sorted(
+        ReceiptLine.objects.filter(
+            category__parent__code=catalog.WOMENS_WEAR,
+            receipt__kind=Receipt.Kind.SALE,
+            receipt__member__gender=Member.Gender.FEMALE,
+            receipt__occurred_at__gt=sent_at - timedelta(days=90),
+            receipt__occurred_at__lte=sent_at,
+        )
+        .values_list("receipt__member_id", flat=True)
+        .distinct()
+    )
     issued += coupons_issue(
         template=dress,
         member_ids=chosen,
@@ -801,17 +824,23 @@ def _coupons(rng, *, people, stores, as_of: datetime) -> int:
         now=sent_at,
     )
     with connection.cursor() as cursor:
-        # Each holder's first department-store sale of 300 yuan or more since used the coupon.
+        # Each holder's first sale since with 300 yuan or more of women's wear used the coupon.
         cursor.execute(
             """
             UPDATE coupons_coupon c SET status = 'used', used_at = r.occurred_at,
                    used_store_id = r.store_id, used_pos_no = r.pos_no, used_receipt_id = r.id,
                    discount_fen = %(off)s
-            FROM (SELECT DISTINCT ON (member_id) id, member_id, occurred_at, store_id, pos_no
-                  FROM loyalty_receipt
-                  WHERE kind = 'sale' AND division = 'department' AND total_fen >= %(min)s
-                    AND occurred_at > %(since)s
-                  ORDER BY member_id, occurred_at) r
+            FROM (SELECT DISTINCT ON (r.member_id) r.id, r.member_id, r.occurred_at,
+                         r.store_id, r.pos_no
+                  FROM loyalty_receipt r
+                  JOIN loyalty_receiptline l ON l.receipt_id = r.id
+                  JOIN loyalty_category k ON k.id = l.category_id
+                  WHERE r.kind = 'sale' AND r.occurred_at > %(since)s
+                    AND k.parent_id IN (SELECT category_id FROM coupons_coupontemplate_categories
+                                        WHERE coupontemplate_id = %(template)s)
+                  GROUP BY r.id
+                  HAVING sum(l.amount_fen) >= %(min)s
+                  ORDER BY r.member_id, r.occurred_at) r
             WHERE c.template_id = %(template)s AND c.member_id = r.member_id
               AND r.occurred_at < c.valid_until
             """,

@@ -83,6 +83,16 @@ CATEGORIES = [
     ("DP98", "停车费", "SERVICE", "1F"),
 ]
 
+WOMENS_WEAR = "WOMEN"  # the department DRESS300-50 is for
+
+
+def floors_of(department: str) -> list[str]:
+    """The floor codes where a department's leaf categories are sold, bottom to top."""
+    order = {code: rank for code, rank, _trade in FLOORS}
+    found = {floor for _code, _name, parent, floor in CATEGORIES if parent == department}
+    return sorted(found, key=order.__getitem__)
+
+
 NON_MERCHANDISE_CATEGORIES = {"SM99", "DP99", "DP98"}
 
 # Brands by leaf category. Department brands become counters (shops) on the category's floor.

@@ -2,6 +2,8 @@
 
     POS_URL=https://mall.example.com POS_TERMINAL=pos_… POS_SECRET=… python3 pos_receipt.py
 
+Without POS_TERMINAL and POS_SECRET it signs as the demo till that `make run` loads.
+
 Prints the HTTP status, the Idempotent-Replayed header and the JSON answer.
 """
 
@@ -17,8 +19,8 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 BASE = os.environ.get("POS_URL", "http://127.0.0.1:8000").rstrip("/")
-TERMINAL = os.environ["POS_TERMINAL"]
-SECRET = os.environ["POS_SECRET"]
+TERMINAL = os.environ.get("POS_TERMINAL", "pos_demo_s01")
+SECRET = os.environ.get("POS_SECRET", "demo-secret-not-for-production")
 STORE = os.environ.get("POS_STORE", "S01")
 CARD_NO = os.environ.get("POS_CARD_NO")  # a member's card number, or none for a walk-in
 

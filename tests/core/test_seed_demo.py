@@ -1,9 +1,11 @@
 import hashlib
+import re
 from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, TierChange
@@ -177,4 +179,80 @@ def test_the_demo_has_welcome10_as_the_contract_fixes_it_and_a_campaign_with_use
     for coupon in used.select_related("used_receipt"):
         assert coupon.used_receipt.member_id == coupon.member_id
         assert coupon.used_receipt.total_fen >= 30000
+        womens_wear = coupon.used_receipt.lines.filter(category__parent__code="WOMEN")
+        assert sum(womens_wear.values_list("amount_fen", flat=True)) >= 30000
         assert coupon.used_receipt.occurred_at < coupon.valid_until
+
+
+@pytest.mark.django_db
+def test_the_demo_coupons_are_scoped_as_they_read_and_their_floors_match_the_guide(demo):
+    from coupons.models import CouponTemplate
+
+    for template in CouponTemplate.objects.prefetch_related("floors", "brands", "categories"):
+        scoped = [*template.floors.all(), *template.brands.all(), *template.categories.all()]
+        said = set(re.findall(r"\b(B\d|\dF)\b", template.floors_remark))
+        if not scoped:
+            assert "全" in template.floors_remark and not said, template.code
+            continue
+        categories = list(template.categories.all())
+        shops = Shop.objects.filter(is_active=True).filter(
+            Q(brand__category__in=categories) | Q(brand__category__parent__in=categories)
+        )
+        floors = Floor.objects.filter(shops__in=shops).distinct()
+        assert said == set(floors.values_list("code", flat=True)), template.code
+        for floor in floors:  # the floor guide lists the trade the remark names
+            for category in categories:
+                assert category.name in floor.name and category.name in template.floors_remark
+    dress = CouponTemplate.objects.get(code="DRESS300-50")
+    assert [c.code for c in dress.categories.all()] == ["WOMEN"]
+    assert "女装" in dress.name and "特价" not in dress.usage_notes  # no rule it cannot keep
+
+
+@pytest.mark.django_db
+def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(demo, client):
+    from coupons.models import Campaign, CouponTemplate
+    from coupons.services import campaign_for, coupon_issue
+    from loyalty.models import PosTerminal
+    from tests.loyalty.conftest import PosClient
+
+    pos = PosClient(client, PosTerminal.objects.get(terminal_id="pos_demo_s01"))
+    member = (
+        Member.objects.filter(status="active")
+        .exclude(coupons__template__code="DRESS300-50")
+        .order_by("pk")
+        .first()
+    )
+    coupon = coupon_issue(
+        template=CouponTemplate.objects.get(code="DRESS300-50"),
+        member=member,
+        campaign=campaign_for(channel=Campaign.Channel.GROUP, name="女装季满减"),
+    )
+
+    def verify(request_id, line):
+        return pos.post(
+            "/api/pos/v1/coupons/verify",
+            {
+                "store": "S01",
+                "pos_no": "P03",
+                "request_id": request_id,
+                "code": coupon.code,
+                "member": {"card_no": member.card_no},
+                "basket_fen": line["amount_fen"],
+                "lines": [line],
+            },
+        )
+
+    oil = {"name": "花生油", "brand": "金龙鱼", "category": "粮油", "qty": 4, "amount_fen": 35960}
+    dress = {
+        "name": "连衣裙",
+        "brand": "歌莉娅",
+        "category": "连衣裙",
+        "qty": 1,
+        "amount_fen": 39900,
+    }
+
+    refused = verify("demo-oil-0001", oil)
+    taken = verify("demo-dress-0001", dress)
+
+    assert (refused.status_code, refused.json()) == (409, {"error": "out_of_scope"})
+    assert (taken.status_code, taken.json()["discount_fen"]) == (200, 5000)

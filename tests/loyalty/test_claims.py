@@ -197,3 +197,21 @@ def test_the_claim_form_offers_today_as_an_iso_date_a_date_input_can_show(client
 
     today = timezone.localdate().isoformat()  # 2026-12-02, never the locale's 2026/12/02
     assert re.search(rf'<input type="date" name="purchased_on" value="{today}"', page), page
+
+
+def test_members_read_claim_results_in_chinese_whatever_the_reviewers_language(
+    member, store, reviewer, settings, tmp_path
+):
+    from django.utils import translation
+
+    settings.MEDIA_ROOT = tmp_path
+    approved, rejected = _claim(member, store, "A-0001"), _claim(member, store, "A-0002")
+
+    with translation.override("en"):
+        claim_approve(claim=approved, actor=reviewer)
+        claim_reject(claim=rejected, reason="照片模糊", actor=reviewer)
+
+    assert list(Message.objects.order_by("pk").values_list("title", "body")) == [
+        ("小票补录已通过", "您的小票 A-0001 已审核通过，获得 500 积分。"),
+        ("小票补录未通过", "您的小票 A-0002 未通过审核：照片模糊"),
+    ]

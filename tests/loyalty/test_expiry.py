@@ -73,6 +73,17 @@ def test_members_are_reminded_once_thirty_days_before(member):
     assert ExpiryReminder.objects.get().points == 60
 
 
+def test_the_reminder_is_in_chinese_whatever_language_is_active(member):
+    from django.utils import translation
+
+    _earn(member, 100, date(2025, 3, 1), "a")
+    with translation.override("en"):
+        assert expiry_reminders_send(today=date(2026, 12, 1)) == 1
+    message = Message.objects.get(member=member)
+    assert message.title == "积分即将过期"
+    assert message.body == "您有 100 积分将于 2026-12-31 后过期，请尽快到积分商城使用。"
+
+
 def test_no_reminder_when_everything_due_was_spent(member):
     _earn(member, 100, date(2025, 3, 1), "a")
     points_spend(member_id=member.pk, points=100, kind="redeem", key="r")

@@ -105,3 +105,14 @@ def test_growth_value_basis_counts_points_earned_by_purchases(pos, member):
     assert _tier(member) == "regular"
     pos.receipt(sale(member, receipt_no="B", amount_fen=100))  # 1 more
     assert _tier(member) == "silver"
+
+
+def test_tier_messages_are_in_chinese_whatever_language_is_active(pos, member):
+    from django.utils import translation
+
+    pos.receipt(sale(member, receipt_no="A", amount_fen=500_000))
+    Tier.objects.filter(code="silver").update(threshold=10_000_000)  # the review moves down
+    with translation.override("en"):  # as a task or a command may run
+        tiers_review()
+    message = Message.objects.filter(member=member, kind="tier").latest("pk")
+    assert message.title == "您的会员等级调整为普卡"

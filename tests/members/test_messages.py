@@ -91,3 +91,28 @@ def test_another_members_message_is_404_and_stays_unread(client):
     assert "私信" not in client.get("/m/messages/").content.decode()
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_messages_are_written_in_the_members_language_whatever_the_senders():
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    member = MemberFactory()
+    with translation.override("en"):  # a staff member whose browser asks for English
+        messages_send(
+            members=Member.objects.filter(pk=member.pk),
+            kind=Message.Kind.TIER,
+            title=gettext_lazy("Your tier is now %(tier)s"),
+            body=gettext_lazy("Points about to expire"),
+            params={"tier": "金卡"},
+        )
+        messages_send(  # staff's own words are kept as typed, "%" and all
+            members=Member.objects.filter(pk=member.pk),
+            kind=Message.Kind.CAMPAIGN,
+            title="全场 8 折",
+            body="满 300 减 50，折上 100%",
+        )
+    assert list(Message.objects.order_by("pk").values_list("title", "body")) == [
+        ("您的会员等级调整为金卡", "积分即将过期"),
+        ("全场 8 折", "满 300 减 50，折上 100%"),
+    ]

@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from core.demo import DEMO_TERMINAL, demo_is_seeded, demo_reset, demo_seed
+from core.demo import demo_is_seeded, demo_reset, demo_seed, demo_till_credentials
 
 
 def _as_of(value: str) -> datetime:
@@ -37,13 +38,16 @@ class Command(BaseCommand):
         mode.add_argument("--reset", action="store_true", help="Delete the existing data first.")
 
     def handle(self, *args, members, months, seed, as_of, if_empty, reset, **options):
-        if not settings.DEBUG and settings.SETTINGS_MODULE.endswith("production"):
+        # SETTINGS_MODULE is None while settings are overridden (as under a test's live server).
+        module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", "")
+        if not settings.DEBUG and module.endswith("production"):
             raise CommandError("seed_demo does not run with production settings.")
         if members < 0 or months < 1:
             raise CommandError("--members must be 0 or more and --months at least 1.")
         if demo_is_seeded():
             if if_empty:
                 self.stdout.write("Data exists; demo not seeded.")
+                self._till()
                 return
             if not reset:
                 raise CommandError("The database already holds stores or members; use --reset.")
@@ -58,8 +62,16 @@ class Command(BaseCommand):
                 f"{result.seconds:.1f} s (seed {seed})."
             )
         )
-        terminal, secret = DEMO_TERMINAL
-        self.stdout.write(f"Demo till for the POS API: POS_TERMINAL={terminal} POS_SECRET={secret}")
+        self._till()
         self.stdout.write(f"Staff logins (password for all: {result.staff[0][1]}):")
         for username, _password, role in result.staff:
             self.stdout.write(f"  {username:<12} {role}")
+
+    def _till(self):
+        # Printed on every `make run`, not only the first: the examples in docs/ need it.
+        credentials = demo_till_credentials()
+        if credentials:
+            terminal, secret = credentials
+            self.stdout.write(
+                f"Demo till for the POS API: POS_TERMINAL={terminal} POS_SECRET={secret}"
+            )
