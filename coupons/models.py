@@ -30,6 +30,7 @@ class CouponTemplate(models.Model):
         _("percent off"),
         default=0,
         validators=[MaxValueValidator(99)],
+        # xgettext:no-python-format
         help_text=_("Percentage coupons: 20 means 20% off (8折)"),
     )
     max_discount_fen = models.BigIntegerField(

@@ -178,7 +178,12 @@ def _send_code(session, base, phone, **headers):
     token = _csrf(session, url)
     return session.post(
         url,
-        data={"csrfmiddlewaretoken": token, "phone": phone, "action": "send"},
+        data={
+            "csrfmiddlewaretoken": token,
+            "phone": phone,
+            "privacy_consent": "on",
+            "action": "send",
+        },
         headers={"Referer": url, **headers},
         timeout=30,
     )

@@ -204,11 +204,11 @@ def _http(live_server, method, path, body: bytes, headers: dict, *, chunked=Fals
             connection.putheader(name, value)
         if chunked:
             connection.putheader("Transfer-Encoding", "chunked")
-            connection.endheaders()
-            for start in range(0, len(body), 100):
-                piece = body[start : start + 100]
-                connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-            connection.send(b"0\r\n\r\n")
+            pieces = (body[start : start + 100] for start in range(0, len(body), 100))
+            chunks = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
+            # Headers and chunks in one write: the server may answer 411 and close as soon as
+            # it has read the headers, which would break a pipe still sending chunks.
+            connection.endheaders(chunks + b"0\r\n\r\n")
         else:
             connection.putheader("Content-Length", str(len(body)))
             connection.endheaders(body)
