@@ -323,7 +323,11 @@ def claim_reject(*, claim: ReceiptClaim, reason: str, actor) -> ReceiptClaim:
 
 def _pending(claim: ReceiptClaim) -> ReceiptClaim:
     claim = (
-        ReceiptClaim.objects.select_for_update().select_related("store", "member").get(pk=claim.pk)
+        # Only the claim's row: FOR UPDATE on the joined member and store would block the till's
+        # receipt for the same purchase (its rows reference them) while this waits for its lock.
+        ReceiptClaim.objects.select_for_update(of=("self",))
+        .select_related("store", "member")
+        .get(pk=claim.pk)
     )
     if claim.status != ReceiptClaim.Status.PENDING:
         raise ServiceError(_("This claim has already been reviewed."), code="claim_reviewed")

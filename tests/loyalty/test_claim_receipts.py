@@ -262,3 +262,54 @@ def test_a_claim_approved_while_the_till_sends_the_receipt_earns_once(
     assert points_balance(member_id=member.pk) in (499, 500)  # whichever came first
     assert approved.points + response.json()["points_earned"] == points_balance(member_id=member.pk)
     assert ledger_check() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_waiting_for_the_tills_purchase_lock_does_not_deadlock_it(
+    member, store, reviewer
+):
+    """The till holds the purchase's lock and then writes rows that reference the member and
+    the store; an approval arriving in between must not hold those rows while it waits."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from loyalty.receipts import purchase_lock
+
+    claim = _claim(member, store, receipt_no="LOCK-1", amount_fen=50_000)
+    till_has_lock, outcome = threading.Event(), {}
+
+    def till():
+        try:
+            with transaction.atomic():
+                purchase_lock(store_id=store.pk, receipt_no="LOCK-1")
+                till_has_lock.set()
+                time.sleep(0.5)  # the approval is now waiting for the purchase lock
+                with connection.cursor() as cursor:  # what inserting a receipt's row checks
+                    for row in (member, store):
+                        table = connection.ops.quote_name(row._meta.db_table)
+                        sql = f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE"  # noqa: S608
+                        cursor.execute(sql, [row.pk])
+            outcome["till"] = "committed"
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
+            outcome["till"] = exc
+        finally:
+            connection.close()
+
+    def approval():
+        till_has_lock.wait(5)
+        try:
+            outcome["approval"] = claim_approve(claim=claim, actor=reviewer).status
+        except Exception as exc:  # noqa: BLE001
+            outcome["approval"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=till), threading.Thread(target=approval)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcome == {"till": "committed", "approval": "approved"}
