@@ -20,6 +20,7 @@ urlpatterns = [
 ]
 
 # Chinese error pages in the member or back-office shell (core/errors.py).
+handler400 = "core.errors.error_400"
 handler403 = "core.errors.error_403"
 handler404 = "core.errors.error_404"
 handler500 = "core.errors.error_500"

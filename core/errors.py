@@ -1,4 +1,4 @@
-"""403, 404 and 500 pages in Chinese, in the shell of the part of the site that failed: the
+"""400, 403, 404 and 500 pages in Chinese, in the shell of the part of the site that failed: the
 member pages' (WeUI) under /m/, the back office's everywhere else.
 
 Rendered without the request's context processors: a 500 may come from a database that is
@@ -15,6 +15,7 @@ MEMBER_PREFIX = "/m/"
 
 def _page(request, status: int) -> HttpResponse:
     texts = {
+        400: (_("Bad request"), _("The page could not read what was sent. Go back and try again.")),
         403: (_("No access"), _("You do not have permission to open this page.")),
         404: (_("Page not found"), _("This page does not exist or has been removed.")),
         500: (_("Something went wrong"), _("Sorry, the system has a problem. Try again later.")),
@@ -29,6 +30,10 @@ def _page(request, status: int) -> HttpResponse:
         "hide_tabbar": True,
     }
     return HttpResponse(loader.render_to_string(f"{shell}/error.html", context), status=status)
+
+
+def error_400(request, exception=None):
+    return _page(request, 400)
 
 
 def error_403(request, exception=None):

@@ -52,3 +52,13 @@ def test_a_server_error_is_chinese_in_its_shell_without_touching_the_database(pa
     assert response.status_code == 500
     assert "系统出错了" in html and shell in html
     assert "Server Error" not in html
+
+
+@pytest.mark.django_db
+def test_a_bad_request_is_chinese_in_its_shell(client):
+    """A NUL character in a field is refused before any view (NulRefusalMiddleware)."""
+    for path, shell in (("/m/privacy/", H5_SHELL), ("/accounts/login/", BACKOFFICE_SHELL)):
+        html = page(response := client.get(path, {"q": "a\x00b"}))
+        assert response.status_code == 400
+        assert "请求无效" in html and shell in html
+        assert "Bad Request" not in html
