@@ -27,19 +27,29 @@ class ClaimForm(forms.Form):
     store = forms.ModelChoiceField(
         label=_("Store"), queryset=Store.objects.filter(is_active=True), empty_label=None
     )
-    shop_name = forms.CharField(label=_("Shop or counter"), max_length=64)
+    shop_name = forms.CharField(
+        label=_("Shop or counter"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": _("As on the receipt")}),
+    )
     receipt_no = forms.RegexField(
         label=_("Receipt number"),
+        widget=forms.TextInput(attrs={"placeholder": _("The number printed on the receipt")}),
         regex=r"^[A-Za-z0-9-]{4,64}$",
         error_messages={"invalid": _("Letters, digits and dashes as printed on the receipt.")},
     )
     pos_no = forms.RegexField(
         label=_("POS number (if printed)"),
         regex=r"^[A-Za-z0-9_-]{1,16}$",
+        widget=forms.TextInput(attrs={"placeholder": _("Optional")}),
         required=False,
         error_messages={"invalid": _("Up to 16 letters, digits, - and _ as printed.")},
     )
-    amount = forms.CharField(label=_("Amount paid (yuan)"), max_length=12)
+    amount = forms.CharField(
+        label=_("Amount paid (yuan)"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"placeholder": "0.00", "inputmode": "decimal"}),
+    )
     purchased_on = forms.DateField(label=_("Purchase date"), widget=IsoDateInput())
     photo = forms.ImageField(
         label=_("Photo of the receipt"), widget=forms.FileInput(attrs={"accept": "image/*"})
