@@ -424,15 +424,16 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
     return entry.points if entry else 0
 
 
-def receipt_result(receipt: Receipt, *, points: int, coupons: list[dict] | None = None) -> dict:
-    """The POS API's answer for a recorded receipt (stored, and returned again to retries)."""
+def receipt_result(receipt: Receipt, *, points: int) -> dict:
+    """The POS API's answer for a recorded receipt (stored, and returned again to retries);
+    pos/services.py fills in the coupons a till's receipt used."""
     body = {
         "receipt_id": receipt.pk,
         "card_no": None,
         "points_earned": points,
         "points_balance": None,
         "tier": None,
-        "coupons": coupons or [],
+        "coupons": [],
     }
     if receipt.member_id:
         account = (
