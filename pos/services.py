@@ -1,7 +1,7 @@
 """The till's writes: terminals, member lookups and receipts with the coupons they use.
 
 pos sits above loyalty and coupons, so this is where a till's receipt earns its points and
-uses its coupons in one transaction; loyalty and coupons know nothing of each other here.
+uses its coupons in one transaction: loyalty, below coupons, never calls coupons itself.
 """
 
 import hashlib
