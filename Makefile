@@ -29,9 +29,10 @@ test: install ## Install and run the whole suite (DATABASE_URL / REDIS_URL if se
 test-fast: install ## The suite without browser and slow tests
 	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check and the apps' layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -63,7 +63,8 @@ def load_members(count: int) -> list[int]:
     from django.utils import timezone
 
     from members.cards import luhn_check_digit
-    from members.models import Member, Region, Store
+    from members.models import Member
+    from stores.models import Region, Store
 
     rng = random.Random(SEED)  # noqa: S311 - benchmark data
     region, _ = Region.objects.get_or_create(code="HZ", defaults={"name": "杭州"})

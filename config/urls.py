@@ -12,7 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="h5:home", permanent=False)),
     path("healthz", healthz, name="healthz"),  # answered by HealthCheckMiddleware first
     path("m/", include("config.urls_h5")),
-    path("api/pos/v1/", include("loyalty.urls_api")),
+    path("api/pos/v1/", include("pos.urls_api")),
     path("backoffice/", include("config.urls_backoffice")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -26,7 +26,9 @@ def database_status() -> dict:
 def broker_status() -> dict:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "mode": "eager"}
-    from config.celery import app
+    # The project's app (config/celery.py), current since config/__init__.py loaded it; core
+    # sits below config and does not import it.
+    from celery import current_app as app
 
     started = time.monotonic()
     try:

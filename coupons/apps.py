@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class CouponsConfig(AppConfig):
     name = "coupons"
     verbose_name = _("Coupons")
+
+    def ready(self):
+        from coupons.services import receipt_coupons_restore, welcome_coupons_issue
+        from loyalty.signals import sale_refunded_in_full
+        from members.signals import member_registered
+
+        def welcome(sender, *, member, channel, **kwargs):
+            welcome_coupons_issue(member=member, channel=channel)
+
+        def restore(sender, *, sale, **kwargs):
+            receipt_coupons_restore(sale=sale)
+
+        member_registered.connect(welcome, weak=False, dispatch_uid="coupons.welcome")
+        sale_refunded_in_full.connect(restore, weak=False, dispatch_uid="coupons.restore")

@@ -11,8 +11,9 @@ from coupons.models import Campaign, CouponTemplate
 from coupons.services import coupon_code_normalise
 from members.cards import card_nos_parse
 from members.forms import card_list_errors
-from members.models import StaffProfile, Store
+from members.models import StaffProfile
 from members.scoping import scoped
+from stores.models import Store
 
 MAX_CARDS = 1000  # more than this is a group: it goes through a job
 

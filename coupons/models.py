@@ -5,7 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Store
 
 
 class CouponTemplate(models.Model):
@@ -49,13 +50,13 @@ class CouponTemplate(models.Model):
         Store, verbose_name=_("stores"), blank=True, help_text=_("Empty: every store")
     )
     floors = models.ManyToManyField(
-        "mall.Floor", verbose_name=_("floors"), blank=True, help_text=_("Empty: every floor")
+        "stores.Floor", verbose_name=_("floors"), blank=True, help_text=_("Empty: every floor")
     )
     brands = models.ManyToManyField(
-        "mall.Brand", verbose_name=_("brands"), blank=True, help_text=_("Empty: every brand")
+        "stores.Brand", verbose_name=_("brands"), blank=True, help_text=_("Empty: every brand")
     )
     categories = models.ManyToManyField(
-        "loyalty.Category",
+        "stores.Category",
         verbose_name=_("categories"),
         blank=True,
         help_text=_("Empty: every category; a parent covers its children"),
@@ -230,8 +231,9 @@ class Coupon(models.Model):
 class CouponVerification(models.Model):
     """A till's verification request, kept so the same request_id gets the first answer."""
 
+    # pos sits above coupons: a reference by name only (like AUTH_USER_MODEL), never imported.
     terminal = models.ForeignKey(
-        "loyalty.PosTerminal", verbose_name=_("POS terminal"), on_delete=models.PROTECT
+        "pos.PosTerminal", verbose_name=_("POS terminal"), on_delete=models.PROTECT
     )
     request_id = models.CharField(_("request ID"), max_length=64)
     code = models.CharField(_("code"), max_length=64)

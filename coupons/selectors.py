@@ -10,8 +10,9 @@ from django.utils.translation import pgettext_lazy
 
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from loyalty.models import Tier
-from members.models import Member, Store
+from members.models import Member
 from members.scoping import scoped, scoped_members
+from stores.models import Store
 
 TABS = ("unused", "used", "expired")
 CHANNEL_LABELS = {

@@ -2,74 +2,22 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
-from import_export.admin import ImportExportModelAdmin
-from import_export.widgets import ForeignKeyWidget
 
 from core.admin import ReadOnlyAdminMixin
 from loyalty.models import (
-    Category,
     EarnRule,
     LoyaltySettings,
     PointsAccount,
     PointsEntry,
     PointsPromotion,
-    PosTerminal,
     Receipt,
     ReceiptClaim,
     ReceiptLine,
     SignIn,
-    Sku,
     Tier,
     TierChange,
 )
-from mall.models import Brand
 from members.admin import ScopedAdminMixin
-
-
-class CategoryResource(resources.ModelResource):
-    parent = fields.Field(
-        column_name="parent", attribute="parent", widget=ForeignKeyWidget(Category, "code")
-    )
-
-    class Meta:
-        model = Category
-        import_id_fields = ["code"]
-        fields = ["code", "name", "division", "parent"]
-        skip_unchanged = True
-
-
-@admin.register(Category)
-class CategoryAdmin(ImportExportModelAdmin):
-    resource_classes = [CategoryResource]
-    list_display = ["code", "name", "division", "parent"]
-    list_filter = ["division"]
-    search_fields = ["code", "name"]
-
-
-class SkuResource(resources.ModelResource):
-    brand = fields.Field(
-        column_name="brand", attribute="brand", widget=ForeignKeyWidget(Brand, "name")
-    )
-    category = fields.Field(
-        column_name="category", attribute="category", widget=ForeignKeyWidget(Category, "code")
-    )
-
-    class Meta:
-        model = Sku
-        import_id_fields = ["code"]
-        fields = ["code", "name", "spec", "brand", "category", "price_fen", "non_merchandise"]
-        skip_unchanged = True
-
-
-@admin.register(Sku)
-class SkuAdmin(ImportExportModelAdmin):
-    resource_classes = [SkuResource]
-    list_display = ["code", "name", "spec", "brand", "category", "price_fen", "non_merchandise"]
-    list_filter = ["category__division", "non_merchandise"]
-    list_select_related = ["brand", "category"]
-    search_fields = ["=code", "name"]
-    autocomplete_fields = ["brand", "category"]
 
 
 class ReceiptLineInline(admin.TabularInline):
@@ -150,24 +98,6 @@ class PointsPromotionAdmin(admin.ModelAdmin):
 class LoyaltySettingsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return not LoyaltySettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(PosTerminal)
-class PosTerminalAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Terminals are created with `manage.py pos_terminal_create` (which shows the secret
-    once); here staff rename or deactivate them."""
-
-    scope_store_field = "store"
-    list_display = ["terminal_id", "name", "store", "is_active", "last_seen_at"]
-    list_filter = ["store", "is_active"]
-    readonly_fields = ["terminal_id", "store", "created_at", "last_seen_at"]
-    fields = ["terminal_id", "store", "name", "is_active", "created_at", "last_seen_at"]
-
-    def has_add_permission(self, request):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import IsoDateInput
-from members.models import Store
+from stores.models import Store
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 

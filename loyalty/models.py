@@ -7,76 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.claim_photos import claim_photo_name, claim_photo_storage
-from members.models import Member, Store
-
-
-class Division(models.TextChoices):
-    SUPERMARKET = "supermarket", _("Supermarket")
-    DEPARTMENT = "department", _("Department store")
-
-
-class Category(models.Model):
-    """Merchandise category; the division decides points rules and the member's record tabs."""
-
-    code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=64)
-    division = models.CharField(_("division"), max_length=16, choices=Division.choices)
-    parent = models.ForeignKey(
-        "self",
-        verbose_name=_("parent"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="children",
-    )
-
-    class Meta:
-        verbose_name = _("category")
-        verbose_name_plural = _("categories")
-        ordering = ["code"]
-        constraints = [
-            models.UniqueConstraint(fields=["division", "name"], name="category_name_unique"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class Sku(models.Model):
-    code = models.CharField(_("SKU code"), max_length=32, unique=True, help_text=_("Barcode"))
-    name = models.CharField(_("name"), max_length=128)
-    spec = models.CharField(_("specification"), max_length=64, blank=True)
-    brand = models.ForeignKey(
-        "mall.Brand",
-        verbose_name=_("brand"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="skus",
-    )
-    category = models.ForeignKey(
-        Category,
-        verbose_name=_("category"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="skus",
-    )
-    price_fen = models.BigIntegerField(_("price (fen)"), default=0)
-    non_merchandise = models.BooleanField(
-        _("non-merchandise"), default=False, help_text=_("Bags, parking, gift wrap…")
-    )
-
-    class Meta:
-        verbose_name = _("SKU")
-        verbose_name_plural = _("SKUs")
-        ordering = ["code"]
-        constraints = [
-            models.CheckConstraint(condition=Q(price_fen__gte=0), name="sku_price_not_negative"),
-        ]
-
-    def __str__(self):
-        return f"{self.name} {self.spec}".strip()
+from members.models import Member
+from stores.models import Brand, Category, Division, Store
 
 
 class Receipt(models.Model):
@@ -112,8 +44,11 @@ class Receipt(models.Model):
     division = models.CharField(_("division"), max_length=16, choices=Division.choices)
     total_fen = models.BigIntegerField(_("total (fen)"))
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # The till that sent it through the POS API. pos sits above loyalty, so this is the one
+    # reference that points up the layers: by name only, as Django's own apps refer to the
+    # user model (AUTH_USER_MODEL); loyalty's code never imports pos.
     terminal = models.ForeignKey(
-        "PosTerminal",
+        "pos.PosTerminal",
         verbose_name=_("POS terminal"),
         null=True,
         blank=True,
@@ -164,7 +99,7 @@ class ReceiptLine(models.Model):
     brand_name = models.CharField(_("brand"), max_length=64, blank=True)
     category_name = models.CharField(_("category"), max_length=64, blank=True)
     brand = models.ForeignKey(
-        "mall.Brand",
+        Brand,
         verbose_name=_("brand"),
         null=True,
         blank=True,
@@ -197,29 +132,6 @@ class ReceiptLine(models.Model):
 
     def __str__(self):
         return f"{self.name} ×{self.qty}"
-
-
-class PosTerminal(models.Model):
-    """A till allowed to call the POS API; it signs every request with its secret."""
-
-    terminal_id = models.CharField(_("terminal ID"), max_length=32, unique=True)
-    store = models.ForeignKey(
-        Store, verbose_name=_("store"), on_delete=models.PROTECT, related_name="pos_terminals"
-    )
-    name = models.CharField(_("name"), max_length=64)
-    # The HMAC key is shared with the till, so it must be readable here: shown once at creation.
-    secret = models.CharField(_("secret"), max_length=64, editable=False)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    last_seen_at = models.DateTimeField(_("last request"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("POS terminal")
-        verbose_name_plural = _("POS terminals")
-        ordering = ["store", "name"]
-
-    def __str__(self):
-        return f"{self.terminal_id} {self.name}"
 
 
 class LoyaltySettings(models.Model):

@@ -43,13 +43,13 @@ from core.csv_import import (
     text,
 )
 from core.exceptions import ServiceError
-from coupons.services import receipt_coupons_restore
 from loyalty.bulk_earning import receipts_earn
-from loyalty.models import Division, Receipt
-from loyalty.pos import FUTURE_SLACK, MAX_FEN
+from loyalty.models import Receipt
 from loyalty.receipts import (
     CLAIM_HASH_PREFIX,
     CLAIM_POS_NO,
+    FUTURE_SLACK,
+    MAX_FEN,
     LineIn,
     ReceiptIn,
     claims_lock,
@@ -57,8 +57,10 @@ from loyalty.receipts import (
     receipt_earn_window_start,
     receipt_record,
 )
+from loyalty.signals import sale_refunded_in_full
 from members.cards import card_no_clean
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Division, Store
 
 RECEIPT_COLUMNS = (
     "store",
@@ -188,7 +190,7 @@ def receipts_import(
         members_home_store_fill(member_ids={r.member_id for r in accepted + claimed if r.member_id})
         for receipt in accepted:
             if receipt.completes_refund:  # as through the API: the sale's coupons come back
-                receipt_coupons_restore(sale=Receipt(pk=receipt.refund_of_id))
+                sale_refunded_in_full.send(sender=Receipt, sale=Receipt(pk=receipt.refund_of_id))
         if earn_points and ids:
             earned = receipts_earn(receipt_ids=ids)
             result.entries, result.points = earned.entries, earned.points

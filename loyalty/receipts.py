@@ -1,5 +1,5 @@
-"""Recording till receipts and the points they earn: the POS API, receipt claims and the
-importer all come through receipt_record."""
+"""Recording till receipts and the points they earn: the POS API (pos/services.py), receipt
+claims and the importer all come through receipt_record."""
 
 import re
 from collections import Counter
@@ -15,25 +15,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
-from coupons.services import ReceiptCouponRefused, receipt_coupons_restore, receipt_coupons_use
 from loyalty import earning
 from loyalty.ledger import points_post
 from loyalty.models import (
-    Category,
-    Division,
     EarnRule,
     PointsAccount,
     PointsEntry,
     PointsPromotion,
-    PosTerminal,
     Receipt,
     ReceiptLine,
-    Sku,
     Tier,
 )
+from loyalty.signals import sale_refunded_in_full
 from loyalty.tiers import tier_upgrade
-from mall.models import Brand
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Brand, Category, Division, Sku, Store
 
 
 class ReceiptInvalid(ServiceError):
@@ -76,7 +72,6 @@ class ReceiptIn:
     lines: list[LineIn]
     total_fen: int
     payments: list[tuple[str, int]] = field(default_factory=list)
-    coupons: list[str] = field(default_factory=list)
     refund_of: str | None = None
 
 
@@ -86,6 +81,8 @@ class ReceiptIn:
 CLAIM_POS_NO = "CLAIM"
 CLAIM_HASH_PREFIX = "claim:"
 POS_NO = re.compile(r"[A-Za-z0-9_-]{1,16}")  # as the POS API accepts them
+MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
+FUTURE_SLACK = timedelta(minutes=10)  # a till's clock running ahead
 
 
 def claims_lock() -> None:
@@ -147,7 +144,7 @@ def receipt_record(
     *,
     data: ReceiptIn,
     payload_hash: str = "",
-    terminal: PosTerminal | None = None,
+    terminal=None,
     earn_points: bool = True,
 ) -> tuple[Receipt, bool]:
     """Record a receipt and earn its points, or for a refund take back the share of points
@@ -157,8 +154,11 @@ def receipt_record(
     any case, the claim's POS or none) earns nothing more: the claim's receipt takes this
     one's POS, number, time, lines and total, keeps its member and points, and is returned
     as created, with points_earned 0.
-    Locks a refund's original receipt, or the purchase (purchase_lock) and a claim's receipt;
-    then the member's points account."""
+    A refund that returns what was left of its sale sends sale_refunded_in_full (coupons
+    gives the sale's coupons back). `terminal` is the pos.PosTerminal that sent the receipt;
+    the coupons a till's receipt uses are pos's to apply (pos/services.py), in the same
+    transaction. Locks a refund's original receipt, or the purchase (purchase_lock) and a
+    claim's receipt; then the member's points account."""
     _check_sums(data)
     replay = receipt_replay(
         store=data.store, pos_no=data.pos_no, receipt_no=data.receipt_no, payload_hash=payload_hash
@@ -242,20 +242,6 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
         line.receipt, line.line_no = receipt, number
     ReceiptLine.objects.bulk_create(lines)
 
-    coupons = []
-    if data.coupons:
-        try:
-            coupons = receipt_coupons_use(
-                receipt=receipt,
-                codes=data.coupons,
-                lines=[
-                    {"brand": x.brand, "category": x.category, "amount_fen": x.amount_fen}
-                    for x in data.lines
-                ],
-            )
-        except ReceiptCouponRefused as refused:
-            raise ReceiptInvalid({f"coupons.{refused.index}": refused.reason}) from None
-
     points = 0
     if original is not None:
         refunded_before = (
@@ -272,7 +258,7 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
                 }
             )
         if refunded_before + data.total_fen == original.total_fen:
-            receipt_coupons_restore(sale=original)
+            sale_refunded_in_full.send(sender=Receipt, sale=original)
         if member is not None and earn:
             points = _reverse_points(receipt, original, refunded_before)
     elif member is not None:
@@ -282,7 +268,7 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
             points = _earn_points(receipt, data, lines)
             tier_upgrade(member_id=member.pk)
 
-    receipt.response = receipt_result(receipt, points=points, coupons=coupons)
+    receipt.response = receipt_result(receipt, points=points)
     receipt.save(update_fields=["response"])
     return receipt, True
 
@@ -438,15 +424,16 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
     return entry.points if entry else 0
 
 
-def receipt_result(receipt: Receipt, *, points: int, coupons: list[dict] | None = None) -> dict:
-    """The POS API's answer for a recorded receipt (stored, and returned again to retries)."""
+def receipt_result(receipt: Receipt, *, points: int) -> dict:
+    """The POS API's answer for a recorded receipt (stored, and returned again to retries);
+    pos/services.py fills in the coupons a till's receipt used."""
     body = {
         "receipt_id": receipt.pk,
         "card_no": None,
         "points_earned": points,
         "points_balance": None,
         "tier": None,
-        "coupons": coupons or [],
+        "coupons": [],
     }
     if receipt.member_id:
         account = (

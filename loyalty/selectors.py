@@ -3,8 +3,9 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from loyalty.models import Division, PointsAccount, PointsEntry, Receipt, ReceiptLine
+from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine
 from members.models import Member
+from stores.models import Division
 
 
 def member_receipts(*, member: Member, division: str | None = None) -> QuerySet:
@@ -69,3 +70,34 @@ def points_totals(*, member: Member) -> dict:
         "spent": -(totals["spent"] or 0),
         "expired": -(totals["expired"] or 0),
     }
+
+
+def member_receipts_export(member: Member) -> list[dict]:
+    """The member's receipts and their lines for the data download (members/data_rights.py)."""
+    receipts = (
+        Receipt.objects.filter(member=member)
+        .select_related("store")
+        .prefetch_related("lines")
+        .order_by("occurred_at")
+    )
+    return [
+        {
+            "store": r.store.code,
+            "pos_no": r.pos_no,
+            "receipt_no": r.receipt_no,
+            "time": r.occurred_at.isoformat(),
+            "kind": r.kind,
+            "total_fen": r.total_fen,
+            "lines": [
+                {
+                    "name": line.name,
+                    "spec": line.spec,
+                    "brand": line.brand_name,
+                    "qty": str(line.qty),
+                    "amount_fen": line.amount_fen,
+                }
+                for line in r.lines.all()
+            ],
+        }
+        for r in receipts
+    ]

@@ -1,12 +1,9 @@
 """Loyalty writes beyond the till: staff adjustments, daily sign-in, receipt-photo claims."""
 
-import hashlib
-import hmac
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,14 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.dates import local_day_start
 from core.exceptions import ServiceError
-from core.masking import mask_phone
 from loyalty.bulk_earning import receipts_earn
 from loyalty.claim_photos import claim_photo_clean, claim_photo_is_private
 from loyalty.ledger import points_balance, points_post
 from loyalty.models import (
     LoyaltySettings,
     PointsEntry,
-    PosTerminal,
     Receipt,
     ReceiptClaim,
     SignIn,
@@ -38,42 +33,11 @@ from loyalty.receipts import (
     purchase_receipts,
     receipt_record,
 )
-from members.card_codes import card_code_resolve
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Store
 
 CLAIM_MAX_AGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
-
-
-def pos_member_resolve(*, terminal: PosTerminal, by: str, value: str) -> Member | None:
-    """The active member a till looks up `by` "qr_token", "card_no" or "phone", or None. A
-    lookup by phone is audited (terminal, store, member or not found), the phone masked and
-    kept as a keyed digest, so the lookups of one number can be found without storing it."""
-    member = None
-    if by == "qr_token":
-        member = card_code_resolve(code=value)
-    elif len(value) <= 32:
-        member = Member.objects.filter(**{by: value}, status=Member.Status.ACTIVE).first()
-    if by == "phone":
-        audit_log(
-            actor=None,
-            action="loyalty.pos.member_looked_up_by_phone",
-            target=member,
-            data={
-                "terminal": terminal.terminal_id,
-                "store": terminal.store.code,
-                "phone": mask_phone(value[:20]),
-                "phone_digest": phone_digest(value),
-                "found": member is not None,
-            },
-        )
-    return member
-
-
-def phone_digest(phone: str) -> str:
-    """A keyed digest of a phone number: equal for equal numbers, useless without the key."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def points_adjust(

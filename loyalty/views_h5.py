@@ -12,10 +12,11 @@ from core.exceptions import ServiceError
 from core.storage import private_file_response
 from loyalty import claim_photos, selectors
 from loyalty.forms import ClaimForm
-from loyalty.models import Division, LoyaltySettings, Receipt, ReceiptClaim, SignIn
+from loyalty.models import LoyaltySettings, Receipt, ReceiptClaim, SignIn
 from loyalty.services import claim_submit, sign_in
 from loyalty.tiers import tier_progress, tiers_ordered
 from members.session import member_required
+from stores.models import Division
 
 PAGE_SIZE = 20
 RECORD_TABS = [

@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
-from mall.selectors import floors_with_shops, stores_open
+from stores.selectors import floors_with_shops, stores_open
 
 
 def home(request):

@@ -16,41 +16,27 @@ from members.models import (
     Interest,
     Member,
     MenuButton,
-    Region,
     RegistrationChannel,
     StaffProfile,
-    Store,
     WechatIdentity,
 )
-from members.scoping import scoped, scoped_members
+from members.scoping import scoped_members
 from members.staff import staff_access_check, staff_access_set, user_superuser_set
+from stores.models import Region, Store
+from stores.scoping import ScopedAdminMixin as StoreScopedAdminMixin
 
 
-class ScopedAdminMixin:
-    """Admin lists stay within the user's data scope, like every back-office page."""
+class ScopedAdminMixin(StoreScopedAdminMixin):
+    """The stores' scoped admin, plus member lists narrowed by home store or a receipt."""
 
-    scope_store_field = ""
     scope_members = False  # members: the home store's scope or a receipt's (scoped_members)
 
     def get_queryset(self, request):
         if self.scope_members:
-            return scoped_members(super().get_queryset(request), user=request.user)
-        return scoped(
-            super().get_queryset(request), user=request.user, store_field=self.scope_store_field
-        )
-
-
-@admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
-    search_fields = ["code", "name"]
-
-
-@admin.register(Store)
-class StoreAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "region", "phone", "is_active"]
-    list_filter = ["region", "is_active"]
-    search_fields = ["code", "name"]
+            return scoped_members(
+                super(StoreScopedAdminMixin, self).get_queryset(request), user=request.user
+            )
+        return super().get_queryset(request)
 
 
 @admin.register(RegistrationChannel)

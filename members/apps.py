@@ -8,3 +8,7 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import checks  # noqa: F401  (registers the system checks)
+        from members.scoping import staff_store_lookups
+        from stores.scoping import store_scope_register
+
+        store_scope_register(staff_store_lookups)

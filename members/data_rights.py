@@ -1,25 +1,19 @@
 """A member's rights over their data: a copy of everything we hold about them (PIPL Art. 45)
-and deletion of their account (注销, Art. 47)."""
+and deletion of their account (注销, Art. 47). What the apps above members hold of a member
+(receipts, points, …) they add through the hooks in members/signals.py."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_log
-from loyalty.models import Receipt
-from loyalty.services import member_loyalty_close
 from members.models import Member, MemberProfile, SmsCode
+from members.signals import member_data_erasers, member_data_exporters
 
 
 def member_data_export(*, member: Member) -> dict:
     """Everything held about `member`, as plain JSON-ready data; no other member's data."""
     profile = MemberProfile.objects.filter(member=member).first()
-    receipts = (
-        Receipt.objects.filter(member=member)
-        .select_related("store")
-        .prefetch_related("lines")
-        .order_by("occurred_at")
-    )
-    return {
+    data = {
         "exported_at": timezone.now().isoformat(),
         "profile": {
             "card_no": member.card_no,
@@ -81,28 +75,10 @@ def member_data_export(*, member: Member) -> dict:
             }
             for m in member.messages.order_by("created_at")
         ],
-        "receipts": [
-            {
-                "store": r.store.code,
-                "pos_no": r.pos_no,
-                "receipt_no": r.receipt_no,
-                "time": r.occurred_at.isoformat(),
-                "kind": r.kind,
-                "total_fen": r.total_fen,
-                "lines": [
-                    {
-                        "name": line.name,
-                        "spec": line.spec,
-                        "brand": line.brand_name,
-                        "qty": str(line.qty),
-                        "amount_fen": line.amount_fen,
-                    }
-                    for line in r.lines.all()
-                ],
-            }
-            for r in receipts
-        ],
     }
+    for key, export in member_data_exporters().items():  # loyalty's receipts, …
+        data[key] = export(member)
+    return data
 
 
 @transaction.atomic
@@ -128,7 +104,8 @@ def member_delete(*, member_id: int) -> Member:
     }
     if member.phone:
         SmsCode.objects.filter(phone=member.phone).delete()
-    deleted.update(member_loyalty_close(member_id=member.pk))
+    for erase in member_data_erasers():  # loyalty forfeits the points, erases claim photos
+        deleted.update(erase(member_id=member.pk))
     member.name = ""
     member.phone = None
     member.gender = Member.Gender.UNKNOWN

@@ -29,7 +29,8 @@ from core.csv_import import (
     text,
 )
 from members.cards import CARD_NO_MAX_LENGTH, card_no_clean
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Store
 
 MEMBER_COLUMNS = ("card_no", "phone", "name", "gender", "birthday", "registered_at", "store")
 GENDERS = {"m": "M", "f": "F", "u": "U", "男": "M", "女": "F"}

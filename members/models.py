@@ -15,12 +15,12 @@ from members.cards import (
     card_no_grouped,
 )
 from members.pii import pii_decrypt
+from stores.models import Region, Store
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number."))
 link_validator = RegexValidator(
     r"^(/[^/\\]|https://)", _("Use a path on this site or an https link.")
 )
-code_validator = RegexValidator(r"^[A-Z0-9]{1,16}$", _("Use capital letters and digits only."))
 
 
 def card_no_validator(value: str) -> None:
@@ -33,39 +33,6 @@ def card_no_validator(value: str) -> None:
         raise ValidationError(
             _("A card number is 1 to 32 letters (A-Z, a-z), digits or hyphens."), code="card_no"
         )
-
-
-class Region(models.Model):
-    code = models.CharField(_("code"), max_length=16, unique=True, validators=[code_validator])
-    name = models.CharField(_("name"), max_length=64)
-
-    class Meta:
-        verbose_name = _("region")
-        verbose_name_plural = _("regions")
-        ordering = ["code"]
-
-    def __str__(self):
-        return self.name
-
-
-class Store(models.Model):
-    code = models.CharField(_("code"), max_length=16, unique=True, validators=[code_validator])
-    name = models.CharField(_("name"), max_length=64)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="stores"
-    )
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    phone = models.CharField(_("service phone"), max_length=32, blank=True)
-    opened_on = models.DateField(_("opened on"), null=True, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("store")
-        verbose_name_plural = _("stores")
-        ordering = ["code"]
-
-    def __str__(self):
-        return f"{self.code} {self.name}"
 
 
 class RegistrationChannel(models.Model):

@@ -6,13 +6,20 @@ region, a store manager their own store; a user without a staff profile sees not
 A member is in a store's scope when the store is their home store, or when something a
 higher app records ties them to it: loyalty registers its receipts, so a store's desk finds
 the members who bought there. Members cannot import loyalty, hence the registry.
+
+`scoped` itself lives in stores/scoping.py (the master data's admin narrows by it too) and is
+re-exported here; members gives it its rule, `staff_store_lookups`.
 """
 
 from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
 
-from members.models import StaffProfile, Store
+from members.models import StaffProfile
+from stores.models import Store
+from stores.scoping import scoped, store_lookups
+
+__all__ = ["member_store_link_register", "scoped", "scoped_members", "staff_store_lookups"]
 
 # Callables returning a queryset with `member` and `store` foreign keys (loyalty's receipts).
 _member_store_links: list[Callable[[], QuerySet]] = []
@@ -24,8 +31,9 @@ def member_store_link_register(rows: Callable[[], QuerySet]) -> None:
         _member_store_links.append(rows)
 
 
-def _store_lookups(user) -> dict | None:
-    """None: no store; {}: every store; else the lookups on Store that give the user's."""
+def staff_store_lookups(user) -> dict | None:
+    """The rule stores/scoping.py applies (registered in members/apps.py): None: no store;
+    {}: every store; else the lookups on Store that give the user's."""
     if not (user.is_authenticated and user.is_active):
         return None
     if user.is_superuser:
@@ -40,20 +48,10 @@ def _store_lookups(user) -> dict | None:
     return {"id": profile.store_id}
 
 
-def scoped(queryset: QuerySet, *, user, store_field: str) -> QuerySet:
-    """`queryset` limited to `user`'s scope; `store_field` leads from the model to its Store
-    ("home_store", "store", "floor__store"), or is "" when the model is Store itself."""
-    lookups = _store_lookups(user)
-    if lookups is None:
-        return queryset.none()
-    prefix = f"{store_field}__" if store_field else ""
-    return queryset.filter(**{f"{prefix}{name}": value for name, value in lookups.items()})
-
-
 def scoped_members(queryset: QuerySet, *, user) -> QuerySet:
     """Members of `queryset` in `user`'s scope: their home store is one of the user's stores,
     or a registered link (a receipt) ties them to one."""
-    lookups = _store_lookups(user)
+    lookups = store_lookups(user)
     if lookups is None:
         return queryset.none()
     if not lookups:

@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
-from coupons.services import welcome_coupons_issue
 from members.cards import card_no_random
-from members.models import Consent, Member, RegistrationChannel, Store, WechatIdentity
+from members.models import Consent, Member, RegistrationChannel, WechatIdentity
 from members.profile import PRIVACY_POLICY_VERSION
+from members.signals import member_registered
 from members.wechat import WeChatUser
+from stores.models import Store
 
 CARD_NO_ATTEMPTS = 5
 
@@ -131,7 +132,7 @@ def member_bind_phone(
         purpose=Consent.Purpose.PRIVACY_POLICY,
         policy_version=PRIVACY_POLICY_VERSION,
     )
-    welcome_coupons_issue(member=member, channel=channel[:32] or member.channel)
+    member_registered.send(sender=Member, member=member, channel=channel[:32] or member.channel)
     return member
 
 

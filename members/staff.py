@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.exceptions import PermissionDenied
 from core.roles import Role
-from members.models import Region, StaffProfile, Store
+from members.models import StaffProfile
+from stores.models import Region, Store
 
 
 def _role_of(user) -> str:

@@ -6,9 +6,10 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from members.cards import card_no_random
-from members.models import DeliveryAddress, Member, Region, StaffProfile, Store, WechatIdentity
+from members.models import DeliveryAddress, Member, StaffProfile, WechatIdentity
 from members.national_id import national_id_check_char
 from members.session import SESSION_KEY
+from stores.models import Region, Store
 
 TEST_PASSWORD = "correct horse 2026"
 

@@ -30,13 +30,16 @@ INSTALLED_APPS = [
     "import_export",
     "django_celery_beat",
     "core",
+    "stores",
     "members",
     "loyalty",
     "coupons",
+    "pos",
     "mall",
     "feedback",
     "analytics",
     "mining",
+    "config.demo",
 ]
 
 MIDDLEWARE = [

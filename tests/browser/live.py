@@ -11,9 +11,9 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
-from loyalty.pos import pos_signature
 from members.models import WechatIdentity
 from members.session import SESSION_KEY
+from pos.signing import pos_signature
 
 
 def pos_post(base_url: str, terminal, path: str, body: dict) -> tuple[int, dict]:

@@ -48,7 +48,7 @@ def test_a_wrong_password_is_refused_with_a_message(live_server, page):
 
 
 def test_member_home_and_floor_guide_in_wechat_phone_viewport(live_server, phone_page, store_a):
-    from mall.models import Brand, Floor, Shop
+    from stores.models import Brand, Floor, Shop
 
     floor = Floor.objects.create(store=store_a, code="2F", name="女装", order=2)
     Shop.objects.create(floor=floor, brand=Brand.objects.create(name="歌莉娅"), unit_no="2F-01")

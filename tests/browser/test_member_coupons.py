@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from coupons.models import Campaign, Coupon, CouponTemplate
 from coupons.services import coupon_issue
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.pos import pos_terminal_create
 from members.models import StaffProfile
+from pos.services import pos_terminal_create
 from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import RESULTS_DIR, screenshot
 from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory, StoreFactory

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.pos import pos_terminal_create
+from pos.services import pos_terminal_create
 from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import screenshot
 from tests.factories import MemberFactory, StoreFactory

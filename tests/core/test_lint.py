@@ -15,3 +15,16 @@ def test_ruff_finds_nothing():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_apps_import_down_the_layers_only():
+    """import-linter's contracts in pyproject.toml (DESIGN.md's layers): a lower app that
+    imports a higher one, even inside a function, fails here."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -10,9 +10,9 @@ from django.utils.dateparse import parse_datetime
 
 from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, TierChange
 from loyalty.tiers import tiers_review
-from mall.models import Brand, Floor, Shop
 from members.cards import card_no_is_issued_form
-from members.models import Member, Store
+from members.models import Member
+from stores.models import Brand, Floor, Shop, Store
 
 AS_OF = "2026-11-20T20:00:00+08:00"
 
@@ -52,7 +52,7 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         seed(members=400, months=12, seed=7, reset=True)
         yield
-        from core.demo import demo_reset
+        from config.demo.loader import demo_reset
 
         demo_reset()
 
@@ -212,7 +212,7 @@ def test_the_demo_coupons_are_scoped_as_they_read_and_their_floors_match_the_gui
 def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(demo, client):
     from coupons.models import Campaign, CouponTemplate
     from coupons.services import campaign_for, coupon_issue
-    from loyalty.models import PosTerminal
+    from pos.models import PosTerminal
     from tests.loyalty.conftest import PosClient
 
     pos = PosClient(client, PosTerminal.objects.get(terminal_id="pos_demo_s01"))

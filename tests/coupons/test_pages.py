@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from coupons.models import Coupon
-from mall.models import Brand, Floor
+from stores.models import Brand, Floor
 from tests.coupons.conftest import coupon_cards
 from tests.factories import StoreFactory, signed_in_as
 

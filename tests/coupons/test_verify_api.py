@@ -11,7 +11,7 @@ from django.utils import timezone
 from coupons.models import Coupon, CouponVerification
 from coupons.services import coupon_issue, coupon_void
 from loyalty.ledger import points_balance
-from mall.models import Brand, Floor, Shop
+from stores.models import Brand, Floor, Shop
 from tests.factories import StaffFactory, StoreFactory
 from tests.loyalty.conftest import PosClient, sale
 

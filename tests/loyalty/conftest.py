@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from loyalty.pos import pos_signature, pos_terminal_create
+from pos.services import pos_terminal_create
+from pos.signing import pos_signature
 from tests.factories import MemberFactory, StoreFactory
 
 

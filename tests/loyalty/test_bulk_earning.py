@@ -8,7 +8,6 @@ from django.utils import timezone
 from loyalty.bulk_earning import receipts_earn
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import (
-    Category,
     EarnRule,
     PointsAccount,
     PointsEntry,
@@ -20,6 +19,7 @@ from loyalty.models import (
 from loyalty.receipts import LineIn, ReceiptIn, receipt_record
 from loyalty.tiers import tiers_review
 from members.models import Message
+from stores.models import Category
 from tests.loyalty.conftest import sale
 
 BASKET = [

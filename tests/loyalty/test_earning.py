@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from loyalty.earning import Line, Rule, paid_shares, points_earned, rule_for
-from loyalty.models import Category, EarnRule, PointsAccount, PointsPromotion, Tier
+from loyalty.models import EarnRule, PointsAccount, PointsPromotion, Tier
+from stores.models import Category
 from tests.loyalty.conftest import sale
 
 ALL = Rule(1, None, "", None, 1, 100)

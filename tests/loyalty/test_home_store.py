@@ -84,7 +84,7 @@ def test_the_first_receipt_sets_the_home_store_and_later_ones_leave_it(
 
 
 def _till(store, client):
-    from loyalty.pos import pos_terminal_create
+    from pos.services import pos_terminal_create
     from tests.loyalty.conftest import PosClient
 
     return PosClient(client, pos_terminal_create(store=store, name=f"{store.code} 收银"))

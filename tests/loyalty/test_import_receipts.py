@@ -10,9 +10,9 @@ from django.utils import timezone
 from coupons.models import Campaign, CouponTemplate
 from coupons.services import coupon_issue
 from loyalty.ledger import ledger_check, points_balance
-from loyalty.models import Category, PointsAccount, PointsEntry, Receipt, ReceiptLine, Sku, Tier
-from mall.models import Brand
+from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, Tier
 from members.models import Member
+from stores.models import Brand, Category, Sku
 from tests.loyalty.conftest import sale
 
 HEADER = (

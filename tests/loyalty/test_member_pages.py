@@ -2,7 +2,8 @@
 
 import pytest
 
-from loyalty.models import Category, Receipt
+from loyalty.models import Receipt
+from stores.models import Category
 from tests.factories import signed_in_as
 from tests.loyalty.conftest import sale
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from loyalty.models import PointsEntry, PosTerminal, Receipt
-from loyalty.pos import pos_terminal_create
+from loyalty.models import PointsEntry, Receipt
 from members.card_codes import card_code_issue
+from pos.models import PosTerminal
+from pos.services import pos_terminal_create
 from tests.factories import StoreFactory
 from tests.loyalty.conftest import sale
 

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from loyalty.models import Receipt
-from loyalty.openapi import pos_openapi
-from loyalty.pos import pos_terminal_create
+from pos.openapi import pos_openapi
+from pos.services import pos_terminal_create
 from tests.factories import MemberFactory, StoreFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

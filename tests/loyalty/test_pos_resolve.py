@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from core.models import AuditLog
-from loyalty.pos import pos_terminal_create
+from pos.services import pos_terminal_create
 from tests.loyalty.conftest import PosClient
 
 NOW = datetime(2026, 11, 23, 2, 0, 10, tzinfo=UTC)

@@ -15,11 +15,11 @@ from django.utils import timezone
 from core.roles import Role
 from coupons.models import Coupon, CouponTemplate
 from loyalty.models import Receipt
-from loyalty.pos import pos_terminal_create
 from members import cards
 from members.admin import MemberResource
 from members.models import Member, Message
 from members.services import member_create
+from pos.services import pos_terminal_create
 from tests.factories import StaffFactory, StoreFactory, once
 from tests.loyalty.conftest import (
     PosClient,

@@ -71,7 +71,7 @@ def test_users_without_staff_profile_inactive_or_anonymous_see_nothing(two_regio
 
 def test_scope_follows_a_longer_path_and_the_store_model_itself(two_regions):
     manager = StaffFactory(scope=StaffProfile.Scope.STORE, store=two_regions["A2"]).user
-    from members.models import Store
+    from stores.models import Store
 
     stores = scoped(Store.objects.all(), user=manager, store_field="")
     assert list(stores.values_list("code", flat=True)) == ["A2"]

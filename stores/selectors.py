@@ -1,7 +1,6 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from mall.models import Floor, Shop
-from members.models import Store
+from stores.models import Floor, Shop, Store
 
 
 def stores_open() -> QuerySet[Store]:

@@ -1,8 +1,9 @@
 """The POS API's OpenAPI document, built from the same pydantic models that validate the
 requests, so the document cannot drift from the code (a test compares it with docs/)."""
 
-from loyalty.pos import MAX_BODY, NONCE_TTL, TIMESTAMP_SKEW, ReceiptBody
 from members.cards import CARD_NO_PATTERN
+from pos.bodies import ReceiptBody, VerifyBody
+from pos.signing import MAX_BODY, NONCE_TTL, TIMESTAMP_SKEW
 
 SIGNED = [{"posTerminal": [], "posTimestamp": [], "posNonce": [], "posSignature": []}]
 
@@ -67,8 +68,6 @@ VERIFY_REASONS = [
 
 
 def pos_openapi() -> dict:
-    from coupons.api import VerifyBody
-
     components = {}
     for name, model in (("ReceiptBody", ReceiptBody), ("VerifyBody", VerifyBody)):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.pos import pos_terminal_create
-from members.models import Store
+from pos.services import pos_terminal_create
+from stores.models import Store
 
 
 class Command(BaseCommand):

@@ -22,18 +22,19 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.demo import catalog
 from core.bulk import foreign_keys_suspended
-from core.demo import catalog
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
 from coupons.services import campaign_for, coupons_issue
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
-from loyalty.models import Category, Division, PosTerminal, Receipt, ReceiptLine, Sku
-from mall.models import Brand, Floor, Shop
+from loyalty.models import Receipt, ReceiptLine
 from members.cards import card_no_random
-from members.models import CardPageSettings, Member, MenuButton, Region, StaffProfile, Store
+from members.models import CardPageSettings, Member, MenuButton, StaffProfile
+from pos.models import PosTerminal
+from stores.models import Brand, Category, Division, Floor, Region, Shop, Sku, Store
 
 DEMO_PASSWORD = "demo-2026"  # noqa: S105 - printed for the demo; seed_demo refuses production
 

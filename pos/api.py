@@ -8,30 +8,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.masking import mask_name
+from coupons.services import basket_lines, coupon_verify_request
 from loyalty.ledger import points_balance
 from loyalty.models import PointsAccount, Tier
-from loyalty.pos import (
-    MAX_BODY,
-    BodyError,
-    PosAuthError,
-    ReceiptBody,
-    parse_json,
-    pos_authenticate,
-    pos_rate_wait,
-    validated,
-)
-from loyalty.receipts import (
-    LineIn,
-    ReceiptConflict,
-    ReceiptIn,
-    ReceiptInvalid,
-    receipt_record,
-    receipt_replay,
-)
-from loyalty.services import pos_member_resolve
+from loyalty.receipts import LineIn, ReceiptConflict, ReceiptIn, ReceiptInvalid, receipt_replay
 from members.card_codes import card_code_resolve
 from members.cards import card_no_is_valid
-from members.models import Member, Store
+from members.models import Member
+from pos.bodies import BodyError, ReceiptBody, VerifyBody, parse_json, validated
+from pos.services import pos_member_resolve, pos_receipt_record
+from pos.signing import MAX_BODY, PosAuthError, pos_authenticate, pos_rate_wait
+from stores.models import Store
 
 
 def _error(status: int, error: str, fields: dict | None = None) -> JsonResponse:
@@ -125,11 +112,13 @@ def receipts(request):
                 lines=[LineIn(**line.model_dump()) for line in body.lines],
                 total_fen=body.total_fen,
                 payments=[(p.method, p.amount_fen) for p in body.payments],
-                coupons=body.coupons,
                 refund_of=body.refund_of,
             )
-            receipt, created = receipt_record(
-                data=data, payload_hash=payload_hash, terminal=request.terminal
+            receipt, created = pos_receipt_record(
+                data=data,
+                coupons=body.coupons,
+                payload_hash=payload_hash,
+                terminal=request.terminal,
             )
         else:
             receipt, created = replay, False
@@ -179,3 +168,29 @@ def member_resolve(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_POST
+@pos_api
+def coupon_verify_view(request):
+    """A till verifies (核销) a coupon, signed like receipts."""
+    body = pos_body(request, VerifyBody)
+    store = pos_store(request, body.store)
+    status, answer = coupon_verify_request(
+        terminal=request.terminal,
+        request_id=body.request_id,
+        code=body.code,
+        store=store,
+        pos_no=body.pos_no,
+        member=member_from_ref(body.member),
+        basket_fen=body.basket_fen,
+        lines=basket_lines(
+            store=store,
+            lines=[
+                {"brand": x.brand, "category": x.category, "amount_fen": x.amount_fen}
+                for x in body.lines
+            ],
+        ),
+        cashier=body.cashier,
+    )
+    return JsonResponse(answer, status=status)

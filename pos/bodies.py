@@ -1,23 +1,13 @@
-"""The POS API's contract (DESIGN.md, "POS API"): request signing and the receipt body.
-
-Signature: lowercase hex HMAC-SHA256(secret, METHOD "\n" PATH "\n" TIMESTAMP "\n" NONCE "\n"
-hex SHA-256 of the raw body). PATH is the request target as sent: the path, plus "?" and the
-query string when there is one. The body is checked as raw bytes, so a proxy that re-encodes
-JSON breaks the signature, as it should.
-"""
+"""The POS API's request bodies (DESIGN.md, "POS API"): strict JSON parsing and the
+pydantic models of the receipt, verify and resolve bodies, with field paths for errors."""
 
 import hashlib
-import hmac
 import json
-import re
-import secrets
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from pydantic import (
     BaseModel,
@@ -32,96 +22,9 @@ from pydantic import (
 )
 
 from loyalty.earning import PAYMENT_METHODS
-from loyalty.models import PosTerminal
-from loyalty.receipts import receipt_earn_window_start
+from loyalty.receipts import FUTURE_SLACK, MAX_FEN, receipt_earn_window_start
 from members.cards import CARD_NO_PATTERN
-from members.models import Store
-
-TIMESTAMP_SKEW = 300  # seconds either way
-NONCE_TTL = 600
-NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-TERMINAL_RE = re.compile(r"[\x21-\x7e]{1,32}")  # printable ASCII: no NUL reaches the query
-MAX_BODY = 256 * 1024
-MAX_FEN = 10**10  # 1 亿 yuan: anything larger is a typo or an attack
-FUTURE_SLACK = timedelta(minutes=10)  # a till's clock running ahead
-
-
-class PosAuthError(Exception):
-    def __init__(self, reason: str, status: int = 401):
-        self.reason, self.status = reason, status
-        super().__init__(reason)
-
-
-def pos_signature(*, secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes):
-    message = "\n".join([method, path, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def pos_authenticate(request) -> PosTerminal:
-    """The active terminal that signed `request`; PosAuthError (401) for anything else.
-    The nonce is recorded only once the signature holds, so forgeries cannot burn nonces."""
-    terminal_id = request.headers.get("X-Pos-Terminal", "")
-    timestamp = request.headers.get("X-Pos-Timestamp", "")
-    nonce = request.headers.get("X-Pos-Nonce", "")
-    signature = request.headers.get("X-Pos-Signature", "")
-    if not (terminal_id and timestamp and nonce and signature):
-        raise PosAuthError("missing_signature_headers")
-    if not TERMINAL_RE.fullmatch(terminal_id):
-        raise PosAuthError("unknown_terminal")
-    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
-        raise PosAuthError("bad_timestamp")
-    if abs(timezone.now().timestamp() - int(timestamp)) > TIMESTAMP_SKEW:
-        raise PosAuthError("stale_timestamp")
-    if not NONCE_RE.match(nonce):
-        raise PosAuthError("bad_nonce")
-    terminal = (
-        PosTerminal.objects.select_related("store")
-        .filter(terminal_id=terminal_id, is_active=True)
-        .first()
-    )
-    if terminal is None:
-        raise PosAuthError("unknown_terminal")
-    expected = pos_signature(
-        secret=terminal.secret,
-        method=request.method,
-        path=request.get_full_path(),
-        timestamp=timestamp,
-        nonce=nonce,
-        body=request.body,
-    )
-    if not signature.isascii() or not hmac.compare_digest(expected, signature):
-        raise PosAuthError("bad_signature")
-    if not cache.add(f"pos:nonce:{terminal.terminal_id}:{nonce}", 1, NONCE_TTL):
-        raise PosAuthError("nonce_reused")
-    return terminal
-
-
-def pos_terminal_create(*, store: Store, name: str) -> PosTerminal:
-    """A new till for `store` with a fresh id and secret (the secret is shown once)."""
-    return PosTerminal.objects.create(
-        terminal_id=f"pos_{secrets.token_hex(8)}",
-        store=store,
-        name=name,
-        secret=secrets.token_hex(32),
-    )
-
-
-def pos_rate_wait(*, terminal: PosTerminal, action: str, limit: int, window: int) -> int:
-    """Count one `action` by `terminal` in the current fixed window of `window` seconds: 0 if
-    it is within `limit`, else the seconds until the window ends (for Retry-After)."""
-    now = int(time.time())
-    start = now - now % window
-    key = f"pos:rate:{action}:{terminal.terminal_id}:{start}"
-    cache.add(key, 0, window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window + 5)
-        count = 1
-    return 0 if count <= limit else max(1, start + window - now)
-
-
-# --- The body ---------------------------------------------------------------------------------
+from pos.signing import MAX_BODY
 
 
 class BodyError(Exception):
@@ -316,3 +219,14 @@ def validated(model: type[BaseModel], data: dict):
             message = error["msg"].removeprefix("Value error, ")
             fields.setdefault(path, message)
         raise BodyError("invalid body", fields) from None
+
+
+class VerifyBody(Strict):
+    store: Annotated[StrictStr, Field(min_length=1, max_length=16)]
+    pos_no: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+    request_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    code: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    member: MemberRef | None = None
+    basket_fen: Fen
+    lines: list[LineBody] = Field(default_factory=list, max_length=500)
+    cashier: Annotated[StrictStr, Field(max_length=32)] = ""  # optional, recorded

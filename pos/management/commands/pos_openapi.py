@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from loyalty.openapi import pos_openapi
+from pos.openapi import pos_openapi
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from core.demo import demo_is_seeded, demo_reset, demo_seed, demo_till_credentials
+from config.demo.loader import demo_is_seeded, demo_reset, demo_seed, demo_till_credentials
 
 
 def _as_of(value: str) -> datetime:
