@@ -9,7 +9,8 @@ from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
 from coupons.services import welcome_coupons_issue
 from members.cards import card_no_random
-from members.models import Consent, Member, RegistrationChannel, Store, WechatIdentity
+from members.models import Consent, Member, RegistrationChannel, SmsCode, Store, WechatIdentity
+from members.otp import sms_code_use
 from members.profile import PRIVACY_POLICY_VERSION
 from members.wechat import WeChatUser
 
@@ -133,6 +134,22 @@ def member_bind_phone(
     )
     welcome_coupons_issue(member=member, channel=channel[:32] or member.channel)
     return member
+
+
+def member_bind_phone_by_code(
+    *, identity: WechatIdentity, phone: str, code: str, privacy_consent: bool, channel: str = ""
+) -> Member:
+    """验证手机: check the SMS code sent to `phone` and bind it (member_bind_phone) in one
+    transaction, so a refused binding leaves the code usable for another try and a wrong code
+    binds nothing. Locks the code row, then the identity's."""
+    return sms_code_use(
+        phone=phone,
+        purpose=SmsCode.Purpose.BIND,
+        code=code,
+        then=lambda: member_bind_phone(
+            identity=identity, phone=phone, privacy_consent=privacy_consent, channel=channel
+        ),
+    )
 
 
 def _channel_store(channel: str) -> Store | None:
