@@ -37,6 +37,11 @@ class CouponError(ServiceError):
     code = "coupon_error"
 
 
+class CouponsAlreadySent(CouponError):
+    code = "already_sent"
+    default_message = _("These coupons were already sent.")
+
+
 def coupon_code_new() -> str:
     """16 symbols of 5 bits from one draw of 80 random bits."""
     bits = int.from_bytes(secrets.token_bytes(CODE_LENGTH * 5 // 8))
@@ -279,6 +284,18 @@ def terms_of(template: CouponTemplate) -> rules.Terms:
     )
 
 
+def coupon_refusal(*, coupon: Coupon, now: datetime | None = None) -> rules.Refusal | None:
+    """Why `coupon` cannot be used at `now` whatever the basket (voided, used, not yet or no
+    longer valid), as the Refusal coupon_use would raise; None if its state allows a use."""
+    reason = rules.state_refusal(
+        status=coupon.status,
+        valid_from=coupon.valid_from,
+        valid_until=coupon.valid_until,
+        now=now or timezone.now(),
+    )
+    return rules.Refusal(reason) if reason else None
+
+
 def coupon_use(
     *,
     code: str,
@@ -306,14 +323,9 @@ def coupon_use(
             raise rules.Refusal("unknown_code")
         if member is None or coupon.member_id != member.pk:
             raise rules.Refusal("not_owner")
-        if coupon.status == Coupon.Status.VOIDED:
-            raise rules.Refusal("voided")
-        if coupon.status == Coupon.Status.USED:
-            raise rules.Refusal("already_used")
-        if now < coupon.valid_from:
-            raise rules.Refusal("not_yet_valid")
-        if now >= coupon.valid_until:
-            raise rules.Refusal("expired")
+        refused = coupon_refusal(coupon=coupon, now=now)
+        if refused is not None:
+            raise refused
         discount = rules.discount_fen(
             terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
         )
@@ -371,8 +383,8 @@ def coupon_verify_request(
 
 def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]) -> list[dict]:
     """The coupons a receipt names: each is consumed for this receipt now, or, if the same
-    till verified it moments before, linked to the receipt. rules.Refusal-carrying
-    CouponError on the first that cannot be used (the caller rolls the receipt back)."""
+    till verified it moments before, linked to the receipt. ReceiptCouponRefused on the
+    first that cannot be used (the caller rolls the receipt back)."""
     if not codes:
         return []
     coupons = list(
@@ -420,11 +432,11 @@ def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]
     return results
 
 
-class ReceiptCouponRefused(CouponError):
-    code = "coupon_refused"
+class ReceiptCouponRefused(rules.Refusal):
+    """A coupon a receipt names (at `index` of its list) that cannot be used."""
 
     def __init__(self, index: int, reason: str):
-        self.index, self.reason = index, reason
+        self.index = index
         super().__init__(reason)
 
 
@@ -480,10 +492,15 @@ def coupons_send(
     key_prefix: str | None = None,
 ) -> list[tuple[int, str]]:
     """Issue now to the listed members (staff sending to card numbers), audited; with
-    `key_prefix` (one per form) a resubmitted form issues nothing twice. Locks the template."""
+    `key_prefix` (one per form) a resubmitted form issues nothing twice: CouponsAlreadySent
+    if anything was issued under it. Locks the template."""
     from core.audit import audit_log
 
     with transaction.atomic():
+        # Locked first, so two submissions of one form cannot both pass the check.
+        CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        if key_prefix and Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
+            raise CouponsAlreadySent()
         issued = coupons_issue(
             template=template, member_ids=member_ids, campaign=campaign, key_prefix=key_prefix
         )

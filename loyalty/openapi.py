@@ -54,20 +54,9 @@ def _error(description):
     return _json({"$ref": "#/components/schemas/Error"}, description)
 
 
-VERIFY_REASONS = [
-    "already_used",
-    "expired",
-    "not_owner",
-    "below_threshold",
-    "out_of_scope",
-    "voided",
-    "unknown_code",
-    "not_yet_valid",
-]
-
-
 def pos_openapi() -> dict:
     from coupons.api import VerifyBody
+    from coupons.rules import VERIFY_REFUSALS
 
     components = {}
     for name, model in (("ReceiptBody", ReceiptBody), ("VerifyBody", VerifyBody)):
@@ -182,7 +171,7 @@ def pos_openapi() -> dict:
                         "409": _json(
                             {
                                 "type": "object",
-                                "properties": {"error": {"enum": VERIFY_REASONS}},
+                                "properties": {"error": {"enum": VERIFY_REFUSALS}},
                             },
                             "Refused, with the reason (not_yet_valid: before its validity)",
                         ),
