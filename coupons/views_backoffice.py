@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.masking import mask_name, mask_phone
+from core.money import fen_to_yuan, fen_to_yuan_short
 from core.once import once_key, submit_once
 from coupons import rules, selectors
 from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
@@ -26,7 +27,6 @@ from coupons.services import (
     coupons_send,
     issue_job_create,
 )
-from coupons.templatetags.coupons import yuan_short
 from members.cards import card_no_masked
 
 DESK_POS = "DESK"
@@ -238,7 +238,7 @@ def coupon_desk_redeem(request):
         else:
             messages.success(
                 request,
-                _("Redeemed: ¥%(amount)s off.") % {"amount": yuan_short(used.discount_fen)},
+                _("Redeemed: ¥%(amount)s off.") % {"amount": fen_to_yuan_short(used.discount_fen)},
             )
     return redirect(f"{reverse('backoffice:coupon_desk')}?code={coupon.code}")
 
@@ -301,13 +301,8 @@ def campaign_results_csv(request):
                 r.used,
                 f"{r.use_rate:.1f}",
                 r.receipts,
-                _fen(r.revenue_fen),
-                _fen(r.cost_fen),
+                fen_to_yuan(r.revenue_fen, grouping=False),
+                fen_to_yuan(r.cost_fen, grouping=False),
             )
         )
     return response
-
-
-def _fen(amount: int) -> str:
-    whole, cents = divmod(int(amount), 100)
-    return f"{whole}.{cents:02d}"
