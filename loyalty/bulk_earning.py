@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from loyalty import earning
-from loyalty.ledger import EntryIn, points_post_many
+from loyalty.ledger import EntryIn, earn_key, points_post_many, refund_key
 from loyalty.models import PointsEntry, Receipt, Tier
 from loyalty.receipts import earn_rules, promotion_percent
 from loyalty.tiers import tiers_raise, tiers_review
@@ -164,7 +164,7 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
                     EntryIn(
                         kind=PointsEntry.Kind.EARN,
                         points=sale_points[row.id],
-                        key=f"earn:receipt:{row.id}",
+                        key=earn_key(receipt_id=row.id),
                         earned_on=row.occurred_at.astimezone(tz).date(),
                         **common,
                     )
@@ -184,8 +184,8 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
                 EntryIn(
                     kind=PointsEntry.Kind.REFUND,
                     points=-due,
-                    key=f"refund:receipt:{row.id}",
-                    reverses_key=f"earn:receipt:{original}",
+                    key=refund_key(receipt_id=row.id),
+                    reverses_key=earn_key(receipt_id=original),
                     floor_at_zero=True,
                     **common,
                 )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core.exceptions import ServiceError
 from coupons.services import ReceiptCouponRefused, receipt_coupons_restore, receipt_coupons_use
 from loyalty import earning
-from loyalty.ledger import points_post
+from loyalty.ledger import earn_key, points_post, refund_key
 from loyalty.models import (
     Category,
     Division,
@@ -379,7 +379,7 @@ def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) ->
             member_id=receipt.member_id,
             kind=PointsEntry.Kind.EARN,
             points=points,
-            key=f"earn:receipt:{receipt.pk}",
+            key=earn_key(receipt_id=receipt.pk),
             receipt_id=receipt.pk,
             earned_on=local_day,
             memo=str(receipt),
@@ -429,7 +429,7 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
         member_id=original.member_id,
         kind=PointsEntry.Kind.REFUND,
         points=-due,
-        key=f"refund:receipt:{refund.pk}",
+        key=refund_key(receipt_id=refund.pk),
         receipt_id=refund.pk,
         reverses=earned,
         memo=str(refund),

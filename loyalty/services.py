@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from core.exceptions import ServiceError
 from core.masking import mask_phone
 from loyalty.bulk_earning import receipts_earn
 from loyalty.claim_photos import claim_photo_clean, claim_photo_is_private
-from loyalty.ledger import points_balance, points_post
+from loyalty.ledger import adjust_key, forfeit_key, points_balance, points_post, signin_key
 from loyalty.models import (
     LoyaltySettings,
     PointsEntry,
@@ -95,7 +94,7 @@ def points_adjust(
             member_id=member.pk,
             kind=PointsEntry.Kind.ADJUST,
             points=points,
-            key=f"adjust:{key}" if key else f"adjust:{member.pk}:{uuid.uuid4().hex}:{actor.pk}",
+            key=adjust_key(once=key, member_id=member.pk, actor_id=actor.pk),
             memo=reason,
             actor=actor,
         )
@@ -130,7 +129,7 @@ def sign_in(*, member: Member, today: date | None = None) -> SignIn:
                 member_id=member.pk,
                 kind=PointsEntry.Kind.EARN,
                 points=points,
-                key=f"signin:{member.pk}:{today.isoformat()}",
+                key=signin_key(member_id=member.pk, day=today),
                 memo=_("Daily sign-in, day %(n)s in a row") % {"n": streak},
                 earned_on=today,
             )
@@ -361,7 +360,7 @@ def member_loyalty_close(*, member_id: int) -> dict:
             member_id=member_id,
             kind=PointsEntry.Kind.ADJUST,
             points=-balance,
-            key=f"forfeit:{member_id}",
+            key=forfeit_key(member_id=member_id),
             memo=str(_("Account closed: points forfeited")),
             floor_at_zero=True,
         )
