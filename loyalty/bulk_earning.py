@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from loyalty import earning
 from loyalty.ledger import EntryIn, earn_key, points_post_many, refund_key
-from loyalty.models import PointsEntry, Receipt, Tier
+from loyalty.models import PointsEntry, Receipt
 from loyalty.receipts import earn_rules, promotion_percent
-from loyalty.tiers import tiers_raise, tiers_review
+from loyalty.tiers import tier_entry, tiers_raise, tiers_review
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
         refunded_before[refund_id] = running[original_id]
         running[original_id] += total
 
-    entry_tier = Tier.objects.order_by("threshold").first()
+    entry_tier = tier_entry()
     default_percent = entry_tier.multiplier_percent if entry_tier else 100
     rules = earn_rules()
     promotion = cache(promotion_percent)

@@ -29,9 +29,8 @@ from loyalty.models import (
     Receipt,
     ReceiptLine,
     Sku,
-    Tier,
 )
-from loyalty.tiers import tier_upgrade
+from loyalty.tiers import tier_of, tier_upgrade
 from mall.models import Brand
 from members.models import Member, Store
 
@@ -351,8 +350,7 @@ def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) ->
         amount for method, amount in data.payments if method in earning.NON_EARNING_PAYMENTS
     )
     account = PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier")
-    account = account.first()
-    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+    tier = tier_of(account.first())
     multiplier = (
         (tier.multiplier_percent if tier else 100)
         * promotion_percent(receipt.store_id, receipt.division, local_day)
@@ -452,7 +450,7 @@ def receipt_result(receipt: Receipt, *, points: int, coupons: list[dict] | None 
         account = (
             PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier").first()
         )
-        tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+        tier = tier_of(account)
         body.update(
             card_no=receipt.member.card_no,
             points_balance=account.balance if account else 0,
