@@ -63,7 +63,7 @@ def validity_for(template: CouponTemplate, issued_at: datetime) -> tuple[datetim
     return template.valid_from, template.valid_until
 
 
-def coupons_issue(
+def coupons_issue_bulk(
     *,
     template: CouponTemplate,
     member_ids: list[int],
@@ -157,7 +157,7 @@ def coupon_issue(
     """One coupon for one member (a prize, a points-mall good, a welcome); CouponError if
     the member's limit is reached or the coupons are gone."""
     prefix = key.rsplit(":", 1)[0] if key and key.endswith(f":{member.pk}") else None
-    issued = coupons_issue(
+    issued = coupons_issue_bulk(
         template=template, member_ids=[member.pk], campaign=campaign, key_prefix=prefix
     )
     if not issued:
@@ -170,7 +170,7 @@ def coupon_issue(
     return Coupon.objects.get(code=issued[0][1])
 
 
-def campaign_for(*, channel: str, name: str, actor=None) -> Campaign:
+def campaign_get_or_create(*, channel: str, name: str, actor=None) -> Campaign:
     campaign, _created = Campaign.objects.get_or_create(
         channel=channel, name=name, defaults={"created_by": actor}
     )
@@ -186,7 +186,7 @@ def welcome_coupons_issue(*, member: Member, channel: str = "") -> list[Coupon]:
     ).select_related("template", "campaign"):
         if rule.channel and rule.channel != (channel or member.channel):
             continue
-        campaign = rule.campaign or campaign_for(
+        campaign = rule.campaign or campaign_get_or_create(
             channel=Campaign.Channel.WELCOME, name=str(_("Welcome coupons"))
         )
         try:
@@ -222,12 +222,12 @@ def birthday_coupons_issue(*, today=None) -> int:
                 birthday__month=2,
                 birthday__day__in=[28, 29],
             )
-        campaign = rule.campaign or campaign_for(
+        campaign = rule.campaign or campaign_get_or_create(
             channel=Campaign.Channel.BIRTHDAY, name=str(_("Birthday coupons"))
         )
         try:
             count += len(
-                coupons_issue(
+                coupons_issue_bulk(
                     template=rule.template,
                     member_ids=list(members.order_by("pk").values_list("pk", flat=True)),
                     campaign=campaign,
@@ -501,7 +501,7 @@ def coupons_send(
         CouponTemplate.objects.select_for_update().get(pk=template.pk)
         if key_prefix and Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
             raise CouponsAlreadySent()
-        issued = coupons_issue(
+        issued = coupons_issue_bulk(
             template=template, member_ids=member_ids, campaign=campaign, key_prefix=key_prefix
         )
         audit_log(
@@ -555,7 +555,7 @@ def issue_job_run(*, job_id: int, chunk_size: int = JOB_CHUNK) -> IssueJob:
                 job.save(update_fields=["status", "finished_at"])
                 return job
             try:
-                issued = coupons_issue(
+                issued = coupons_issue_bulk(
                     template=job.template,
                     member_ids=chunk,
                     campaign=job.campaign,

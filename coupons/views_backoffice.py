@@ -21,7 +21,7 @@ from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from coupons.services import (
     CouponsAlreadySent,
-    campaign_for,
+    campaign_get_or_create,
     coupon_refusal,
     coupon_use,
     coupons_send,
@@ -62,7 +62,7 @@ def coupon_send(request):
 
 
 def _campaign(request, data, channel) -> Campaign:
-    return data["campaign"] or campaign_for(
+    return data["campaign"] or campaign_get_or_create(
         channel=channel, name=data["campaign_name"].strip(), actor=request.user
     )
 

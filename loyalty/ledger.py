@@ -71,7 +71,7 @@ def expire_key(*, account_id: int, on: date, earlier: int = 0) -> str:
     return f"{key}:{earlier}" if earlier else key
 
 
-def account_for(*, member_id: int) -> PointsAccount:
+def account_get_or_create(*, member_id: int) -> PointsAccount:
     """The member's points account, created empty on first use."""
     account = PointsAccount.objects.filter(member_id=member_id).first()
     if account is None:
@@ -115,7 +115,7 @@ def points_post(
     existing = PointsEntry.objects.filter(key=key).first()
     if existing is not None:
         return _replayed(existing, member_id=member_id, kind=kind, points=points), False
-    account = account_for(member_id=member_id)
+    account = account_get_or_create(member_id=member_id)
     now = timezone.now()
     expires_on = credit_expires_on(earned_on or timezone.localdate(now)) if points > 0 else None
     try:

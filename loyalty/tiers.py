@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from loyalty.ledger import account_for
+from loyalty.ledger import account_get_or_create
 from loyalty.models import LoyaltySettings, PointsAccount, Tier, TierChange
 from members.models import Member, Message
 
@@ -146,7 +146,7 @@ def tier_upgrade(*, member_id: int) -> TierChange | None:
     tiers = tiers_ordered()
     if not tiers:
         return None
-    account_for(member_id=member_id)
+    account_get_or_create(member_id=member_id)
     accounts = _locked_accounts(PointsAccount.objects.filter(member_id=member_id))
     values = {member_id: tier_value(member_id=member_id)}
     moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=True)
