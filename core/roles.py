@@ -24,9 +24,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.*",
         "mall.*",
         "coupons.*",
-        "feedback.*",
         "analytics.*",
-        "mining.*",
         "django_celery_beat.*",
         "auth.view_user",
         "auth.add_user",
@@ -64,7 +62,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_pointsentry",
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
-        "feedback.*",
         # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
         "coupons.view_coupon",
         "coupons.change_coupon",
@@ -79,7 +76,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_sku",
         "mall.view_brand",
         "analytics.*",
-        "mining.*",
         "coupons.view_campaign",  # campaign results, read only; sending stays with marketing
     ],
 }

@@ -34,9 +34,7 @@ INSTALLED_APPS = [
     "loyalty",
     "coupons",
     "mall",
-    "feedback",
     "analytics",
-    "mining",
 ]
 
 MIDDLEWARE = [
