@@ -213,7 +213,7 @@ def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(dem
     from coupons.models import Campaign, CouponTemplate
     from coupons.services import campaign_get_or_create, coupon_issue
     from loyalty.models import PosTerminal
-    from tests.loyalty.conftest import PosClient
+    from tests.conftest import PosClient
 
     pos = PosClient(client, PosTerminal.objects.get(terminal_id="pos_demo_s01"))
     member = (

@@ -20,7 +20,7 @@ from loyalty.models import (
 from loyalty.receipts import LineIn, ReceiptIn, receipt_record
 from loyalty.tiers import tiers_review
 from members.models import Message
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 BASKET = [
     # name, category, amount (fen), non-merchandise

@@ -13,7 +13,7 @@ from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import Category, PointsAccount, PointsEntry, Receipt, ReceiptLine, Sku, Tier
 from mall.models import Brand
 from members.models import Member
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 HEADER = (
     "store,pos_no,receipt_no,occurred_at,card_no,sku,name,spec,brand,category,qty,amount_fen,"

@@ -3,8 +3,8 @@
 import pytest
 
 from loyalty.models import Category, Receipt
+from tests.conftest import sale
 from tests.factories import signed_in_as
-from tests.loyalty.conftest import sale
 
 
 @pytest.fixture

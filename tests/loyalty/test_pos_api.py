@@ -10,8 +10,8 @@ from django.utils import timezone
 from loyalty.models import PointsEntry, PosTerminal, Receipt
 from loyalty.pos import pos_terminal_create
 from members.card_codes import card_code_issue
+from tests.conftest import sale
 from tests.factories import StoreFactory
-from tests.loyalty.conftest import sale
 
 RECEIPTS = "/api/pos/v1/receipts"
 

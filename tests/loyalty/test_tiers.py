@@ -15,7 +15,7 @@ from loyalty.tiers import (
     values_by_member,
 )
 from members.models import Message
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 
 def _tier(member):
