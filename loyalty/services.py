@@ -321,8 +321,13 @@ def claim_reject(*, claim: ReceiptClaim, reason: str, actor) -> ReceiptClaim:
 
 
 def _pending(claim: ReceiptClaim) -> ReceiptClaim:
+    # Only the claim's row: locking its store and member too (a plain select_for_update with
+    # select_related) deadlocks against the till's copy, which holds the purchase lock and
+    # needs those rows as foreign keys of its receipt.
     claim = (
-        ReceiptClaim.objects.select_for_update().select_related("store", "member").get(pk=claim.pk)
+        ReceiptClaim.objects.select_for_update(of=("self",))
+        .select_related("store", "member")
+        .get(pk=claim.pk)
     )
     if claim.status != ReceiptClaim.Status.PENDING:
         raise ServiceError(_("This claim has already been reviewed."), code="claim_reviewed")
