@@ -171,6 +171,7 @@ def coupon_issue(
 
 
 def campaign_get_or_create(*, channel: str, name: str, actor=None) -> Campaign:
+    """The campaign of this channel and name, created (by `actor`) if there is none yet."""
     campaign, _created = Campaign.objects.get_or_create(
         channel=channel, name=name, defaults={"created_by": actor}
     )
