@@ -1,21 +1,31 @@
 import json
 import os
+import re
 import secrets
 import shutil
+import subprocess
+import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 # Playwright's sync API runs an event loop in the main thread; Django would then refuse ORM
 # calls from tests. Tests only: the loop never serves requests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from config.celery import app  # noqa: E402
 from loyalty.pos import pos_signature, pos_terminal_create  # noqa: E402
 from tests.factories import MemberFactory, StaffFactory, StoreFactory  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", Path(__file__).parent.parent / "test-output"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -194,6 +204,98 @@ def loyalty_defaults(request):
 def _transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker and marker.kwargs.get("transaction"))
+
+
+# --- A member signing in through the fake WeChat and binding a phone -------------------------
+
+
+def start(client, next_url="/m/card/", scope=None):
+    """Open the sign-in link; the URL of WeChat's authorization page it sends the browser to."""
+    params = {"next": next_url} | ({"scope": scope} if scope else {})
+    response = client.get("/m/wechat/login/", params)
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def authorize(fake, authorize_url: str, openid="o_fake_li_na") -> dict:
+    """What WeChat does: the user approves, WeChat redirects back with code and state."""
+    url = authorize_url.replace("#wechat_redirect", "") + f"&openid={openid}"
+    back = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+    return {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+
+
+def send_and_bind(client, outbox, phone, *, code=None):
+    """验证手机 on /m/register/: ask for a code, then bind with it (or with `code`)."""
+    agreed = {"privacy_consent": "on"}
+    response = client.post("/m/register/", {"phone": phone, "action": "send", **agreed})
+    assert response.status_code == 200
+    code = code or re.search(r"\d{6}", outbox[-1]["text"]).group()
+    return client.post(
+        "/m/register/",
+        {"phone": phone, "code": code, "action": "bind", "next": "/m/card/", **agreed},
+    )
+
+
+# --- A real Celery worker through Redis (REDIS_URL) -----------------------------------------
+
+
+def database_env() -> dict:
+    """Environment that points a child process at the test database this test uses."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "config.embedded_postgres":
+        return {"EMBEDDED_DB_NAME": db["NAME"], "EMBEDDED_PGDATA": db["HOST"]}
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return {"DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}{port}/{db['NAME']}"}
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """`celery -A config worker` on a queue of its own, against this test's database; tasks
+    sent to that queue run there instead of eagerly (core and coupons tests)."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    name = f"{queue}@pytest"
+    env = {**os.environ, **database_env(), "DJANGO_ENV": "test", "REDIS_URL": settings.REDIS_URL}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield {"queue": queue, "name": name, "process": process}
+    finally:
+        app.conf.task_always_eager = previous
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 # --- Browser -------------------------------------------------------------------------------

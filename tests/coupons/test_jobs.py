@@ -12,7 +12,6 @@ from coupons import services
 from coupons.models import Coupon, IssueJob, IssueRule
 from coupons.services import coupons_issue_bulk, issue_job_create, issue_job_run
 from coupons.tasks import birthday_coupons_nightly, issue_job_run_task
-from tests.core.test_celery_worker import worker  # noqa: F401 - the real worker fixture
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from loyalty.services import claim_approve
 from members import models as member_models
 from members import scoping
 from members.models import Member, StaffProfile
-from tests.conftest import sale
+from tests.conftest import authorize, sale, send_and_bind, start
 from tests.factories import MemberFactory, StaffFactory, StoreFactory
 from tests.loyalty.test_claims import _claim
-from tests.members.test_register import send_and_bind
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from members.card_codes import card_code_resolve
 from members.models import Consent, Member, SmsCode, WechatIdentity
 from members.profile import PRIVACY_POLICY_VERSION
+from tests.conftest import authorize, send_and_bind, start
 from tests.factories import MemberFactory
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +20,6 @@ def signed_in(client, fake_wechat):
     client.get("/m/register/?channel=poster_2f")
     client.get("/m/wechat/callback/", authorize(fake_wechat, start(client, "/m/card/")))
     return client
-
-
-def send_and_bind(client, outbox, phone, *, code=None):
-    response = client.post("/m/register/", {"phone": phone, "action": "send", **AGREED})
-    assert response.status_code == 200
-    code = code or re.search(r"\d{6}", outbox[-1]["text"]).group()
-    return client.post(
-        "/m/register/",
-        {"phone": phone, "code": code, "action": "bind", "next": "/m/card/", **AGREED},
-    )
 
 
 def test_unsigned_visitors_are_sent_through_wechat_first(client):
