@@ -96,6 +96,13 @@ def staff_factory(db):
     return StaffFactory
 
 
+def tools_missing(tools: list[str]) -> None:
+    """Skip, naming the missing tools, on a machine without them (one with only Python)."""
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}: apt-get install {' '.join(missing)}")
+
+
 # --- The till: a signed POS client, its store and member, receipt bodies --------------------
 
 
