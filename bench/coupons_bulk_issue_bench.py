@@ -6,7 +6,7 @@
 Builds a scratch database `mall_bench_coupons` on DATABASE_URL's server (migrated), loads the
 members with COPY, then times, on a fresh template and campaign each time:
 
-1. `coupons_issue` for every member in one call (the service every issuing path uses:
+1. `coupons_issue_bulk` for every member in one call (the service every issuing path uses:
    template locked, limits checked in SQL, coupons written with COPY);
 2. the group path of 发送优惠券: `issue_job_create` and the Celery task run eagerly
    (`REDIS_URL` is ignored here), in chunks of 5,000 that commit with their progress.
@@ -116,7 +116,7 @@ def main():
 
     call_command("migrate", "--noinput", verbosity=0)
     from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
-    from coupons.services import coupons_issue, issue_job_create
+    from coupons.services import coupons_issue_bulk, issue_job_create
 
     started = time.monotonic()
     member_ids = load_members(args.members)
@@ -133,7 +133,7 @@ def main():
         cash = template(f"bench-service-{run}")
         campaign = Campaign.objects.create(name=f"bench service {run}", channel="group")
         started = time.monotonic()
-        issued = coupons_issue(template=cash, member_ids=member_ids, campaign=campaign)
+        issued = coupons_issue_bulk(template=cash, member_ids=member_ids, campaign=campaign)
         timings["service"].append(time.monotonic() - started)
         assert len(issued) == len(member_ids)
 
@@ -150,10 +150,10 @@ def main():
             held = Coupon.objects.filter(template=tmpl)
             assert held.count() == held.values("member_id").distinct().count() == len(member_ids)
         print(
-            f"run {run}: coupons_issue {timings['service'][-1]:.1f} s,"
+            f"run {run}: coupons_issue_bulk {timings['service'][-1]:.1f} s,"
             f" group job (eager, chunks of 5,000) {timings['job'][-1]:.1f} s"
         )
-    for path, label in (("service", "coupons_issue"), ("job", "group job")):
+    for path, label in (("service", "coupons_issue_bulk"), ("job", "group job")):
         seconds = timings[path]
         print(
             f"{label}: {len(member_ids):,} coupons, median {statistics.median(seconds):.1f} s"

@@ -18,11 +18,6 @@ class ServiceError(Exception):
         super().__init__(str(self.message))
 
 
-class NotFound(ServiceError):
-    code = "not_found"
-    default_message = _("Not found.")
-
-
 class PermissionDenied(ServiceError):
     code = "permission_denied"
     default_message = _("You are not allowed to do this.")

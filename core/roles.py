@@ -26,9 +26,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "pos.*",
         "mall.*",
         "coupons.*",
-        "feedback.*",
         "analytics.*",
-        "mining.*",
         "django_celery_beat.*",
         "auth.view_user",
         "auth.add_user",
@@ -79,7 +77,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_pointsentry",
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
-        "feedback.*",
         # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
         "coupons.view_coupon",
         "coupons.change_coupon",
@@ -94,7 +91,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_receipt",
         "loyalty.view_receiptline",
         "analytics.*",
-        "mining.*",
         "coupons.view_campaign",  # campaign results, read only; sending stays with marketing
     ],
 }

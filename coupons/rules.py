@@ -1,4 +1,4 @@
-"""What a coupon takes off a basket, or why it cannot be used. Pure: coupons.services feeds
+"""What a coupon takes off a basket, or why it cannot be used. No ORM: coupons.services feeds
 it plain terms and lines.
 
 Scope: a coupon limited to stores applies only there; one limited to floors, brands or
@@ -7,14 +7,51 @@ each), and its threshold is counted on those lines only.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ServiceError
+
+# Every reason a coupon can be refused: the code the POS API answers (DESIGN.md; order as in
+# docs/POS_API.md) and the words the desk and the member pages show.
+REFUSALS = {
+    "already_used": _("This coupon has already been used."),
+    "expired": _("This coupon has expired."),
+    "not_owner": _("This coupon belongs to another member."),
+    "below_threshold": _("The purchase does not reach the coupon's minimum spend."),
+    "out_of_scope": _("This coupon cannot be used here (store, floor, brand or category)."),
+    "voided": _("This coupon was voided."),
+    "unknown_code": _("There is no coupon with this code."),
+    "not_yet_valid": _("This coupon is not valid yet."),
+    "not_stackable": _("This coupon cannot be combined with other coupons."),
+}
+# A single verification never combines coupons; only a receipt naming several can.
+VERIFY_REFUSALS = [reason for reason in REFUSALS if reason != "not_stackable"]
 
 
-class Refusal(Exception):
-    """A coupon that cannot be used on this basket; `reason` is the API's error code."""
+class Refusal(ServiceError):
+    """A coupon that cannot be used: `reason` (also its `code`) is the POS API's error code,
+    `message` says it in words."""
 
     def __init__(self, reason: str):
         self.reason = reason
-        super().__init__(reason)
+        super().__init__(REFUSALS[reason], code=reason)
+
+
+def state_refusal(
+    *, status: str, valid_from: datetime, valid_until: datetime, now: datetime
+) -> str | None:
+    """Why a coupon in this state cannot be used at `now` (a REFUSALS code), or None."""
+    if status == "voided":
+        return "voided"
+    if status == "used":
+        return "already_used"
+    if now < valid_from:
+        return "not_yet_valid"
+    if now >= valid_until:
+        return "expired"
+    return None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from loyalty.models import Tier
+from loyalty.tiers import tier_entry
 from members.models import Member
 from members.scoping import scoped, scoped_members
 from stores.models import Store
@@ -139,7 +140,7 @@ def members_for_group(*, user, tier: Tier | None = None, home_store=None) -> lis
         members = members.filter(home_store=home_store)
     if tier is not None:
         in_tier = Q(points_account__tier=tier)
-        entry = Tier.objects.order_by("threshold").first()
+        entry = tier_entry()
         if entry is not None and entry.pk == tier.pk:
             in_tier |= Q(points_account__isnull=True) | Q(points_account__tier__isnull=True)
         members = members.filter(in_tier)

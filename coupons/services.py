@@ -37,6 +37,11 @@ class CouponError(ServiceError):
     code = "coupon_error"
 
 
+class CouponsAlreadySent(CouponError):
+    code = "already_sent"
+    default_message = _("These coupons were already sent.")
+
+
 def coupon_code_new() -> str:
     """16 symbols of 5 bits from one draw of 80 random bits."""
     bits = int.from_bytes(secrets.token_bytes(CODE_LENGTH * 5 // 8))
@@ -58,7 +63,7 @@ def validity_for(template: CouponTemplate, issued_at: datetime) -> tuple[datetim
     return template.valid_from, template.valid_until
 
 
-def coupons_issue(
+def coupons_issue_bulk(
     *,
     template: CouponTemplate,
     member_ids: list[int],
@@ -152,7 +157,7 @@ def coupon_issue(
     """One coupon for one member (a prize, a points-mall good, a welcome); CouponError if
     the member's limit is reached or the coupons are gone."""
     prefix = key.rsplit(":", 1)[0] if key and key.endswith(f":{member.pk}") else None
-    issued = coupons_issue(
+    issued = coupons_issue_bulk(
         template=template, member_ids=[member.pk], campaign=campaign, key_prefix=prefix
     )
     if not issued:
@@ -165,7 +170,8 @@ def coupon_issue(
     return Coupon.objects.get(code=issued[0][1])
 
 
-def campaign_for(*, channel: str, name: str, actor=None) -> Campaign:
+def campaign_get_or_create(*, channel: str, name: str, actor=None) -> Campaign:
+    """The campaign of this channel and name, created (by `actor`) if there is none yet."""
     campaign, _created = Campaign.objects.get_or_create(
         channel=channel, name=name, defaults={"created_by": actor}
     )
@@ -181,7 +187,7 @@ def welcome_coupons_issue(*, member: Member, channel: str = "") -> list[Coupon]:
     ).select_related("template", "campaign"):
         if rule.channel and rule.channel != (channel or member.channel):
             continue
-        campaign = rule.campaign or campaign_for(
+        campaign = rule.campaign or campaign_get_or_create(
             channel=Campaign.Channel.WELCOME, name=str(_("Welcome coupons"))
         )
         try:
@@ -217,12 +223,12 @@ def birthday_coupons_issue(*, today=None) -> int:
                 birthday__month=2,
                 birthday__day__in=[28, 29],
             )
-        campaign = rule.campaign or campaign_for(
+        campaign = rule.campaign or campaign_get_or_create(
             channel=Campaign.Channel.BIRTHDAY, name=str(_("Birthday coupons"))
         )
         try:
             count += len(
-                coupons_issue(
+                coupons_issue_bulk(
                     template=rule.template,
                     member_ids=list(members.order_by("pk").values_list("pk", flat=True)),
                     campaign=campaign,
@@ -279,6 +285,18 @@ def terms_of(template: CouponTemplate) -> rules.Terms:
     )
 
 
+def coupon_refusal(*, coupon: Coupon, now: datetime | None = None) -> rules.Refusal | None:
+    """Why `coupon` cannot be used at `now` whatever the basket (voided, used, not yet or no
+    longer valid), as the Refusal coupon_use would raise; None if its state allows a use."""
+    reason = rules.state_refusal(
+        status=coupon.status,
+        valid_from=coupon.valid_from,
+        valid_until=coupon.valid_until,
+        now=now or timezone.now(),
+    )
+    return rules.Refusal(reason) if reason else None
+
+
 def coupon_use(
     *,
     code: str,
@@ -306,14 +324,9 @@ def coupon_use(
             raise rules.Refusal("unknown_code")
         if member is None or coupon.member_id != member.pk:
             raise rules.Refusal("not_owner")
-        if coupon.status == Coupon.Status.VOIDED:
-            raise rules.Refusal("voided")
-        if coupon.status == Coupon.Status.USED:
-            raise rules.Refusal("already_used")
-        if now < coupon.valid_from:
-            raise rules.Refusal("not_yet_valid")
-        if now >= coupon.valid_until:
-            raise rules.Refusal("expired")
+        refused = coupon_refusal(coupon=coupon, now=now)
+        if refused is not None:
+            raise refused
         discount = rules.discount_fen(
             terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
         )
@@ -369,8 +382,8 @@ def coupon_verify_request(*, terminal, request_id: str, code: str, **use) -> tup
 
 def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]) -> list[dict]:
     """The coupons a receipt names: each is consumed for this receipt now, or, if the same
-    till verified it moments before, linked to the receipt. rules.Refusal-carrying
-    CouponError on the first that cannot be used (the caller rolls the receipt back)."""
+    till verified it moments before, linked to the receipt. ReceiptCouponRefused on the
+    first that cannot be used (the caller rolls the receipt back)."""
     if not codes:
         return []
     coupons = list(
@@ -418,11 +431,11 @@ def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]
     return results
 
 
-class ReceiptCouponRefused(CouponError):
-    code = "coupon_refused"
+class ReceiptCouponRefused(rules.Refusal):
+    """A coupon a receipt names (at `index` of its list) that cannot be used."""
 
     def __init__(self, index: int, reason: str):
-        self.index, self.reason = index, reason
+        self.index = index
         super().__init__(reason)
 
 
@@ -478,11 +491,16 @@ def coupons_send(
     key_prefix: str | None = None,
 ) -> list[tuple[int, str]]:
     """Issue now to the listed members (staff sending to card numbers), audited; with
-    `key_prefix` (one per form) a resubmitted form issues nothing twice. Locks the template."""
+    `key_prefix` (one per form) a resubmitted form issues nothing twice: CouponsAlreadySent
+    if anything was issued under it. Locks the template."""
     from core.audit import audit_log
 
     with transaction.atomic():
-        issued = coupons_issue(
+        # Locked first, so two submissions of one form cannot both pass the check.
+        CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        if key_prefix and Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
+            raise CouponsAlreadySent()
+        issued = coupons_issue_bulk(
             template=template, member_ids=member_ids, campaign=campaign, key_prefix=key_prefix
         )
         audit_log(
@@ -536,7 +554,7 @@ def issue_job_run(*, job_id: int, chunk_size: int = JOB_CHUNK) -> IssueJob:
                 job.save(update_fields=["status", "finished_at"])
                 return job
             try:
-                issued = coupons_issue(
+                issued = coupons_issue_bulk(
                     template=job.template,
                     member_ids=chunk,
                     campaign=job.campaign,

@@ -9,34 +9,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.masking import mask_name, mask_phone
+from core.money import fen_to_yuan, fen_to_yuan_short
 from core.once import once_key, submit_once
 from coupons import rules, selectors
 from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
-from coupons.services import campaign_for, coupon_use, coupons_send, issue_job_create
-from coupons.templatetags.coupons import yuan_short
+from coupons.services import (
+    CouponsAlreadySent,
+    campaign_get_or_create,
+    coupon_refusal,
+    coupon_use,
+    coupons_send,
+    issue_job_create,
+)
 from members.cards import card_no_masked
 
-# Why a coupon cannot be used, in words for the desk (the POS API answers the codes).
-REFUSALS = {
-    "unknown_code": gettext_lazy("There is no coupon with this code."),
-    "not_owner": gettext_lazy("This coupon belongs to another member."),
-    "voided": gettext_lazy("This coupon was voided."),
-    "already_used": gettext_lazy("This coupon has already been used."),
-    "not_yet_valid": gettext_lazy("This coupon is not valid yet."),
-    "expired": gettext_lazy("This coupon has expired."),
-    "below_threshold": gettext_lazy("The purchase does not reach the coupon's minimum spend."),
-    "out_of_scope": gettext_lazy(
-        "This coupon cannot be used here (store, floor, brand or category)."
-    ),
-    "not_stackable": gettext_lazy("This coupon cannot be combined with other coupons."),
-}
 DESK_POS = "DESK"
 
 
@@ -70,24 +62,23 @@ def coupon_send(request):
 
 
 def _campaign(request, data, channel) -> Campaign:
-    return data["campaign"] or campaign_for(
+    return data["campaign"] or campaign_get_or_create(
         channel=channel, name=data["campaign_name"].strip(), actor=request.user
     )
 
 
 def _send_to_cards(request, form, data):
-    key_prefix = f"send:{once_key(request)}"
-    if Coupon.objects.filter(issue_key__startswith=f"{key_prefix}:").exists():
-        messages.info(request, _("These coupons were already sent."))
-        return redirect("backoffice:coupon_send")
     try:
         issued = coupons_send(
             template=data["template"],
             campaign=_campaign(request, data, Campaign.Channel.MANUAL),
             member_ids=data["member_ids"],
             actor=request.user,
-            key_prefix=key_prefix,
+            key_prefix=f"send:{once_key(request)}",
         )
+    except CouponsAlreadySent as exc:
+        messages.info(request, exc.message)
+        return redirect("backoffice:coupon_send")
     except ServiceError as exc:
         form.add_error(None, exc.message)
         return None
@@ -152,18 +143,11 @@ def coupon_job(request, job_id: int):
 def _desk_view(coupon: Coupon) -> dict:
     """What the desk sees of a coupon: the member masked, its state and why it is blocked."""
     now = timezone.now()
-    status = coupon.display_status(now)
-    blocked = {
-        Coupon.Status.USED: "already_used",
-        Coupon.Status.VOIDED: "voided",
-        "expired": "expired",
-    }.get(status)
-    if blocked is None and now < coupon.valid_from:
-        blocked = "not_yet_valid"
+    refused = coupon_refusal(coupon=coupon, now=now)
     member = coupon.member
     return {
-        "status": status,
-        "blocked": REFUSALS[blocked] if blocked else "",
+        "status": coupon.display_status(now),
+        "blocked": refused.message if refused else "",
         "needs_amount": coupon.template.kind != CouponTemplate.Kind.GIFT,
         "member_name": mask_name(member.name),
         "member_phone": mask_phone(member.phone),
@@ -201,7 +185,7 @@ def _desk_page(request, lookup, coupon, view, redeem, not_found=False, status=20
             "coupon": coupon,
             "view": view,
             "redeem": redeem,
-            "not_found": REFUSALS["unknown_code"] if not_found else "",
+            "not_found": rules.REFUSALS["unknown_code"] if not_found else "",
         },
         status=404 if not_found else status,
     )
@@ -219,7 +203,7 @@ def coupon_desk_redeem(request):
         else None
     )
     if coupon is None:
-        messages.error(request, REFUSALS["unknown_code"])
+        messages.error(request, rules.REFUSALS["unknown_code"])
         return redirect("backoffice:coupon_desk")
     needs_amount = coupon.template.kind != CouponTemplate.Kind.GIFT
     form = DeskRedeemForm(request.POST, user=request.user, needs_amount=needs_amount)
@@ -242,12 +226,8 @@ def coupon_desk_redeem(request):
             lines=[],
             cashier=request.user.get_username(),
         )
-    except rules.Refusal as refusal:
-        messages.error(
-            request,
-            _("Not redeemed: %(reason)s")
-            % {"reason": REFUSALS.get(refusal.reason, refusal.reason)},
-        )
+    except ServiceError as exc:
+        messages.error(request, _("Not redeemed: %(reason)s") % {"reason": exc.message})
     else:
         if used.template.kind == CouponTemplate.Kind.GIFT:
             messages.success(
@@ -258,7 +238,7 @@ def coupon_desk_redeem(request):
         else:
             messages.success(
                 request,
-                _("Redeemed: ¥%(amount)s off.") % {"amount": yuan_short(used.discount_fen)},
+                _("Redeemed: ¥%(amount)s off.") % {"amount": fen_to_yuan_short(used.discount_fen)},
             )
     return redirect(f"{reverse('backoffice:coupon_desk')}?code={coupon.code}")
 
@@ -321,13 +301,8 @@ def campaign_results_csv(request):
                 r.used,
                 f"{r.use_rate:.1f}",
                 r.receipts,
-                _fen(r.revenue_fen),
-                _fen(r.cost_fen),
+                fen_to_yuan(r.revenue_fen, grouping=False),
+                fen_to_yuan(r.cost_fen, grouping=False),
             )
         )
     return response
-
-
-def _fen(amount: int) -> str:
-    whole, cents = divmod(int(amount), 100)
-    return f"{whole}.{cents:02d}"

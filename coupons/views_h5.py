@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from coupons import selectors
 from coupons.models import Coupon
-from coupons.services import coupon_code_normalise
+from coupons.services import coupon_code_normalise, coupon_refusal
 from members.card_codes import barcode_svg, qr_svg
 from members.session import member_required
 
@@ -54,7 +54,7 @@ def coupon_detail(request, code: str):
     except Coupon.DoesNotExist:
         raise Http404 from None
     now = timezone.now()
-    usable = coupon.display_status(now) == Coupon.Status.UNUSED and coupon.valid_from <= now
+    usable = coupon_refusal(coupon=coupon, now=now) is None
     template = coupon.template
     return render(
         request,

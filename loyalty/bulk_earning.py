@@ -17,10 +17,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from loyalty import earning
-from loyalty.ledger import EntryIn, points_post_many
-from loyalty.models import PointsEntry, Receipt, Tier
+from loyalty.ledger import EntryIn, earn_key, points_post_many, refund_key
+from loyalty.models import PointsEntry, Receipt
 from loyalty.receipts import earn_rules, promotion_percent
-from loyalty.tiers import tiers_raise, tiers_review
+from loyalty.tiers import tier_entry, tiers_raise, tiers_review
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
         refunded_before[refund_id] = running[original_id]
         running[original_id] += total
 
-    entry_tier = Tier.objects.order_by("threshold").first()
+    entry_tier = tier_entry()
     default_percent = entry_tier.multiplier_percent if entry_tier else 100
     rules = earn_rules()
     promotion = cache(promotion_percent)
@@ -164,7 +164,7 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
                     EntryIn(
                         kind=PointsEntry.Kind.EARN,
                         points=sale_points[row.id],
-                        key=f"earn:receipt:{row.id}",
+                        key=earn_key(receipt_id=row.id),
                         earned_on=row.occurred_at.astimezone(tz).date(),
                         **common,
                     )
@@ -184,8 +184,8 @@ def _entries(receipts, lines, *, posted, tier_percent, history: bool) -> list[En
                 EntryIn(
                     kind=PointsEntry.Kind.REFUND,
                     points=-due,
-                    key=f"refund:receipt:{row.id}",
-                    reverses_key=f"earn:receipt:{original}",
+                    key=refund_key(receipt_id=row.id),
+                    reverses_key=earn_key(receipt_id=original),
                     floor_at_zero=True,
                     **common,
                 )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from loyalty.ledger import points_post
+from loyalty.ledger import expire_key, points_post
 from loyalty.models import ExpiryReminder, LoyaltySettings, PointsAccount, PointsEntry
 from members.models import Member, Message
 
@@ -51,13 +51,13 @@ def points_expire(*, on: date | None = None) -> dict:
                 continue
             # Normally one expiry per account and date; a credit recorded after that date's
             # run with an earlier expiry (a late or imported old receipt) needs a second one.
-            key = f"expire:{account_id}:{on.isoformat()}"
+            key = expire_key(account_id=account_id, on=on)
             earlier = PointsEntry.objects.filter(account=account, key__startswith=key).count()
             entry, created = points_post(
                 member_id=account.member_id,
                 kind=PointsEntry.Kind.EXPIRE,
                 points=-due,
-                key=f"{key}:{earlier}" if earlier else key,
+                key=expire_key(account_id=account_id, on=on, earlier=earlier),
                 memo=_("Points earned until %(date)s expired") % {"date": on.isoformat()},
                 floor_at_zero=True,
             )

@@ -9,6 +9,7 @@ else the caller locks (stock, prizes), by ascending id.
 
 import csv
 import io
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +34,44 @@ class LedgerConflict(ServiceError):
     default_message = _("This change was already recorded with different figures.")
 
 
-def account_for(*, member_id: int) -> PointsAccount:
+# --- Idempotency keys: the one place each event's key is built -----------------------------
+# A key names the event that moves points, so the event counts once however often it is
+# posted: every writer builds it here. ledger_check reads the date back out of expiry keys.
+
+
+def earn_key(*, receipt_id: int) -> str:
+    """The points a sale receipt earned."""
+    return f"earn:receipt:{receipt_id}"
+
+
+def refund_key(*, receipt_id: int) -> str:
+    """The points a refund receipt took back from its sale's."""
+    return f"refund:receipt:{receipt_id}"
+
+
+def adjust_key(*, once: str | None, member_id: int, actor_id: int | None) -> str:
+    """A staff adjustment: under the form's one-time token, or a fresh key without one."""
+    return f"adjust:{once}" if once else f"adjust:{member_id}:{uuid.uuid4().hex}:{actor_id}"
+
+
+def signin_key(*, member_id: int, day: date) -> str:
+    """The points of one day's sign-in (签到)."""
+    return f"signin:{member_id}:{day.isoformat()}"
+
+
+def forfeit_key(*, member_id: int) -> str:
+    """The balance forfeited when the member's account is deleted (注销)."""
+    return f"forfeit:{member_id}"
+
+
+def expire_key(*, account_id: int, on: date, earlier: int = 0) -> str:
+    """The points of an account expiring on `on`; `earlier` expiries of that date (a late
+    credit with an earlier expiry date) make the next one "expire:<account>:<date>:<n>"."""
+    key = f"expire:{account_id}:{on.isoformat()}"
+    return f"{key}:{earlier}" if earlier else key
+
+
+def account_get_or_create(*, member_id: int) -> PointsAccount:
     """The member's points account, created empty on first use."""
     account = PointsAccount.objects.filter(member_id=member_id).first()
     if account is None:
@@ -77,7 +115,7 @@ def points_post(
     existing = PointsEntry.objects.filter(key=key).first()
     if existing is not None:
         return _replayed(existing, member_id=member_id, kind=kind, points=points), False
-    account = account_for(member_id=member_id)
+    account = account_get_or_create(member_id=member_id)
     now = timezone.now()
     expires_on = credit_expires_on(earned_on or timezone.localdate(now)) if points > 0 else None
     try:

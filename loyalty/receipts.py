@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
 from loyalty import earning
-from loyalty.ledger import points_post
+from loyalty.ledger import earn_key, points_post, refund_key
 from loyalty.models import (
     EarnRule,
     PointsAccount,
@@ -24,10 +24,9 @@ from loyalty.models import (
     PointsPromotion,
     Receipt,
     ReceiptLine,
-    Tier,
 )
 from loyalty.signals import sale_refunded_in_full
-from loyalty.tiers import tier_upgrade
+from loyalty.tiers import tier_of, tier_upgrade
 from members.models import Member
 from stores.models import Brand, Category, Division, Sku, Store
 
@@ -337,8 +336,7 @@ def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) ->
         amount for method, amount in data.payments if method in earning.NON_EARNING_PAYMENTS
     )
     account = PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier")
-    account = account.first()
-    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+    tier = tier_of(account.first())
     multiplier = (
         (tier.multiplier_percent if tier else 100)
         * promotion_percent(receipt.store_id, receipt.division, local_day)
@@ -365,7 +363,7 @@ def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) ->
             member_id=receipt.member_id,
             kind=PointsEntry.Kind.EARN,
             points=points,
-            key=f"earn:receipt:{receipt.pk}",
+            key=earn_key(receipt_id=receipt.pk),
             receipt_id=receipt.pk,
             earned_on=local_day,
             memo=str(receipt),
@@ -415,7 +413,7 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
         member_id=original.member_id,
         kind=PointsEntry.Kind.REFUND,
         points=-due,
-        key=f"refund:receipt:{refund.pk}",
+        key=refund_key(receipt_id=refund.pk),
         receipt_id=refund.pk,
         reverses=earned,
         memo=str(refund),
@@ -439,7 +437,7 @@ def receipt_result(receipt: Receipt, *, points: int) -> dict:
         account = (
             PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier").first()
         )
-        tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+        tier = tier_of(account)
         body.update(
             card_no=receipt.member.card_no,
             points_balance=account.balance if account else 0,

@@ -1,6 +1,5 @@
 """Loyalty writes beyond the till: staff adjustments, daily sign-in, receipt-photo claims."""
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,7 +13,7 @@ from core.dates import local_day_start
 from core.exceptions import ServiceError
 from loyalty.bulk_earning import receipts_earn
 from loyalty.claim_photos import claim_photo_clean, claim_photo_is_private
-from loyalty.ledger import points_balance, points_post
+from loyalty.ledger import adjust_key, forfeit_key, points_balance, points_post, signin_key
 from loyalty.models import (
     LoyaltySettings,
     PointsEntry,
@@ -59,7 +58,7 @@ def points_adjust(
             member_id=member.pk,
             kind=PointsEntry.Kind.ADJUST,
             points=points,
-            key=f"adjust:{key}" if key else f"adjust:{member.pk}:{uuid.uuid4().hex}:{actor.pk}",
+            key=adjust_key(once=key, member_id=member.pk, actor_id=actor.pk),
             memo=reason,
             actor=actor,
         )
@@ -94,7 +93,7 @@ def sign_in(*, member: Member, today: date | None = None) -> SignIn:
                 member_id=member.pk,
                 kind=PointsEntry.Kind.EARN,
                 points=points,
-                key=f"signin:{member.pk}:{today.isoformat()}",
+                key=signin_key(member_id=member.pk, day=today),
                 memo=_("Daily sign-in, day %(n)s in a row") % {"n": streak},
                 earned_on=today,
             )
@@ -286,6 +285,9 @@ def claim_reject(*, claim: ReceiptClaim, reason: str, actor) -> ReceiptClaim:
 
 
 def _pending(claim: ReceiptClaim) -> ReceiptClaim:
+    # Only the claim's row: locking its store and member too (a plain select_for_update with
+    # select_related) deadlocks against the till's copy, which holds the purchase lock and
+    # needs those rows as foreign keys of its receipt.
     claim = (
         # Only the claim's row: FOR UPDATE on the joined member and store would block the till's
         # receipt for the same purchase (its rows reference them) while this waits for its lock.
@@ -329,7 +331,7 @@ def member_loyalty_close(*, member_id: int) -> dict:
             member_id=member_id,
             kind=PointsEntry.Kind.ADJUST,
             points=-balance,
-            key=f"forfeit:{member_id}",
+            key=forfeit_key(member_id=member_id),
             memo=str(_("Account closed: points forfeited")),
             floor_at_zero=True,
         )

@@ -5,19 +5,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from loyalty.ledger import account_for
-from loyalty.models import LoyaltySettings, PointsAccount, PointsEntry, Receipt, Tier, TierChange
+from loyalty.ledger import account_get_or_create
+from loyalty.models import LoyaltySettings, PointsAccount, Tier, TierChange
 from members.models import Member, Message
 
-WINDOW = timedelta(days=365)
+WINDOW = timedelta(days=365)  # the 12 months of a tier's value
 
 
 def tiers_ordered() -> list[Tier]:
     return list(Tier.objects.order_by("threshold"))
+
+
+def tier_entry() -> Tier | None:
+    """The entry tier (the lowest threshold): where a member without a tier of their own is."""
+    return Tier.objects.order_by("threshold").first()
+
+
+def tier_of(account: PointsAccount | None) -> Tier | None:
+    """The tier a member stands in: their account's, or the entry tier while they have no
+    account or no tier yet."""
+    return (account.tier if account else None) or tier_entry()
 
 
 def tier_for(value: int, tiers: list[Tier]) -> Tier | None:
@@ -27,25 +37,9 @@ def tier_for(value: int, tiers: list[Tier]) -> Tier | None:
 
 
 def tier_value(*, member_id: int, as_of: datetime | None = None) -> int:
-    """The member's 12-month value up to `as_of`: net spend in fen, or the growth value
-    (points earned by purchases, less refunds), as the policy says."""
+    """The member's 12-month value up to `as_of` (values_by_member for one member)."""
     as_of = as_of or timezone.now()
-    since = as_of - WINDOW
-    if LoyaltySettings.current().tier_basis == LoyaltySettings.TierBasis.GROWTH:
-        total = PointsEntry.objects.filter(
-            account__member_id=member_id,
-            kind__in=[PointsEntry.Kind.EARN, PointsEntry.Kind.REFUND],
-            receipt__isnull=False,
-            receipt__occurred_at__gt=since,
-            receipt__occurred_at__lte=as_of,
-        ).aggregate(total=Sum("points"))["total"]
-        return max(0, total or 0)
-    sums = dict(
-        Receipt.objects.filter(member_id=member_id, occurred_at__gt=since, occurred_at__lte=as_of)
-        .values_list("kind")
-        .annotate(total=Sum("total_fen"))
-    )
-    return max(0, sums.get(Receipt.Kind.SALE, 0) - sums.get(Receipt.Kind.REFUND, 0))
+    return values_by_member(as_of, member_ids=[member_id]).get(member_id, 0)
 
 
 @dataclass(frozen=True)
@@ -152,7 +146,7 @@ def tier_upgrade(*, member_id: int) -> TierChange | None:
     tiers = tiers_ordered()
     if not tiers:
         return None
-    account_for(member_id=member_id)
+    account_get_or_create(member_id=member_id)
     accounts = _locked_accounts(PointsAccount.objects.filter(member_id=member_id))
     values = {member_id: tier_value(member_id=member_id)}
     moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=True)
@@ -198,7 +192,10 @@ def tiers_review(*, as_of: datetime | None = None, notify: bool = True) -> dict:
 
 
 def values_by_member(as_of: datetime, *, member_ids: list[int] | None = None) -> dict[int, int]:
-    """Every member's 12-month value up to `as_of` (or these members'), per the tier basis."""
+    """Every member's 12-month value up to `as_of` (or these members'), the one figure tiers
+    are decided and shown by: net spend in fen (sales less refunds), or the growth value
+    (points earned by purchases, less refunds), as the policy says; never below 0. Members
+    without purchases in the window are left out (their value is 0)."""
     growth = LoyaltySettings.current().tier_basis == LoyaltySettings.TierBasis.GROWTH
     sql = _GROWTH_SQL if growth else _SPEND_SQL
     with connection.cursor() as cursor:
@@ -207,7 +204,7 @@ def values_by_member(as_of: datetime, *, member_ids: list[int] | None = None) ->
 
 
 _GROWTH_SQL = """
-    SELECT a.member_id, GREATEST(SUM(e.points), 0) FROM loyalty_pointsentry e
+    SELECT a.member_id, GREATEST(SUM(e.points), 0)::bigint FROM loyalty_pointsentry e
     JOIN loyalty_pointsaccount a ON a.id = e.account_id
     JOIN loyalty_receipt r ON r.id = e.receipt_id
     WHERE e.kind IN ('earn', 'refund') AND r.occurred_at > %(since)s
@@ -216,7 +213,8 @@ _GROWTH_SQL = """
     GROUP BY a.member_id"""
 
 _SPEND_SQL = """
-    SELECT member_id, GREATEST(SUM(CASE WHEN kind = 'sale' THEN total_fen ELSE -total_fen END), 0)
+    SELECT member_id,
+           GREATEST(SUM(CASE WHEN kind = 'sale' THEN total_fen ELSE -total_fen END), 0)::bigint
     FROM loyalty_receipt
     WHERE member_id IS NOT NULL AND occurred_at > %(since)s AND occurred_at <= %(as_of)s
       AND (%(ids)s::bigint[] IS NULL OR member_id = ANY(%(ids)s::bigint[]))
@@ -238,7 +236,7 @@ def tier_progress(*, member: Member) -> TierProgress:
     tiers = tiers_ordered()
     account = PointsAccount.objects.filter(member=member).select_related("tier").first()
     value = tier_value(member_id=member.pk)
-    tier = (account.tier if account else None) or (tiers[0] if tiers else None)
+    tier = tier_of(account)
     higher = [t for t in tiers if tier is None or t.threshold > tier.threshold]
     next_tier = higher[0] if higher else None
     if next_tier is None:

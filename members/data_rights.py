@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.audit import audit_log
 from members.models import Member, MemberProfile, SmsCode
+from members.otp import sms_code_use
 from members.signals import member_data_erasers, member_data_exporters
 
 
@@ -133,3 +134,16 @@ def member_delete(*, member_id: int) -> Member:
         data={"requested_by": "member", "deleted": deleted},
     )
     return member
+
+
+def member_delete_by_code(*, member_id: int, code: str) -> Member:
+    """注销账号 confirmed by the SMS code sent to the bound phone: the code check and the
+    deletion (member_delete) in one transaction, so a deletion that fails leaves the code
+    usable and a wrong code deletes nothing. Locks the code row, then the member's."""
+    phone = Member.objects.filter(pk=member_id).values_list("phone", flat=True).get()
+    return sms_code_use(
+        phone=phone or "",
+        purpose=SmsCode.Purpose.DELETE_ACCOUNT,
+        code=code,
+        then=lambda: member_delete(member_id=member_id),
+    )

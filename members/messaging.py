@@ -5,8 +5,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
+from core.audit import audit_log
 from members import wechat
 from members.models import Member, Message, WechatIdentity, link_validator
+from members.scoping import scoped_members
 
 BATCH = 1000
 
@@ -62,6 +64,29 @@ def messages_send(
             if pending:
                 transaction.on_commit(lambda p=pending: messages_push.delay(p))
     return created
+
+
+def messages_push_by_staff(
+    *, actor, card_nos: list[str] | None, kind: str, title: str, body: str, link: str = ""
+) -> int:
+    """A staff member's manual push (messages_send) to every member in their data scope, or
+    to those of `card_nos` in it, with its audit row in the same transaction. Returns the
+    number of messages."""
+    members = scoped_members(Member.objects.all(), user=actor)
+    if card_nos is not None:
+        members = members.filter(card_no__in=card_nos)
+    with transaction.atomic():
+        count = messages_send(members=members, kind=kind, title=title, body=body, link=link)
+        audit_log(
+            actor=actor,
+            action="members.message.pushed",
+            data={
+                "title": title,
+                "audience": "all" if card_nos is None else "cards",
+                "count": count,
+            },
+        )
+    return count
 
 
 def message_render(text, params: dict | None = None) -> str:

@@ -4,7 +4,9 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,6 +17,8 @@ from core.dates import local_day_start
 from core.exceptions import ServiceError
 from members.models import SmsCode
 from members.sms import sms_send
+
+T = TypeVar("T")
 
 
 class SmsCodeError(ServiceError):
@@ -85,7 +89,21 @@ def sms_code_verify(*, phone: str, purpose: str, code: str) -> None:
 
     Locks the code row, so two correct submissions at once succeed only once.
     """
+    sms_code_use(phone=phone, purpose=purpose, code=code)
+
+
+def sms_code_use(
+    *, phone: str, purpose: str, code: str, then: Callable[[], T] | None = None
+) -> T | None:
+    """Use up the current code of (phone, purpose) if `code` matches and run `then` in the
+    same transaction, returning what it returns. If `then` raises, nothing it did is kept and
+    the code stays usable; a wrong code counts a try (kept: call this outside a transaction)
+    and `then` does not run.
+
+    Locks the code row until `then` is done, so two correct submissions at once act once.
+    """
     code = code.strip()
+    result = None
     with transaction.atomic():
         sms = (
             SmsCode.objects.select_for_update()
@@ -103,8 +121,12 @@ def sms_code_verify(*, phone: str, purpose: str, code: str) -> None:
             sms.save(update_fields=["attempts", "used_at"])
             wrong = True
         else:
+            # Marked before `then` runs: an account deletion deletes the phone's codes.
             sms.used_at = now
             sms.save(update_fields=["used_at"])
             wrong = False
+            if then is not None:
+                result = then()
     if wrong:
         raise SmsCodeError()
+    return result

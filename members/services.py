@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
 from members.cards import card_no_random
-from members.models import Consent, Member, RegistrationChannel, WechatIdentity
+from members.models import Consent, Member, RegistrationChannel, SmsCode, WechatIdentity
+from members.otp import sms_code_use
 from members.profile import PRIVACY_POLICY_VERSION
 from members.signals import member_registered
 from members.wechat import WeChatUser
@@ -134,6 +135,22 @@ def member_bind_phone(
     )
     member_registered.send(sender=Member, member=member, channel=channel[:32] or member.channel)
     return member
+
+
+def member_bind_phone_by_code(
+    *, identity: WechatIdentity, phone: str, code: str, privacy_consent: bool, channel: str = ""
+) -> Member:
+    """验证手机: check the SMS code sent to `phone` and bind it (member_bind_phone) in one
+    transaction, so a refused binding leaves the code usable for another try and a wrong code
+    binds nothing. Locks the code row, then the identity's."""
+    return sms_code_use(
+        phone=phone,
+        purpose=SmsCode.Purpose.BIND,
+        code=code,
+        then=lambda: member_bind_phone(
+            identity=identity, phone=phone, privacy_consent=privacy_consent, channel=channel
+        ),
+    )
 
 
 def _channel_store(channel: str) -> Store | None:

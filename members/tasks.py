@@ -3,9 +3,10 @@ from celery import shared_task
 from members.messaging import message_push
 
 
-@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+@shared_task(acks_late=True)
 def messages_push(message_ids: list[int]) -> int:
-    """Push a batch of inbox messages to WeChat; each push is idempotent."""
+    """Push a batch of inbox messages to WeChat; each push is idempotent, and one WeChat
+    refuses is recorded as failed (message_push), not retried."""
     for message_id in message_ids:
         message_push(message_id=message_id)
     return len(message_ids)

@@ -5,12 +5,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from core.audit import audit_log
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.once import submit_once
 from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
-from members.messaging import messages_send
+from members.messaging import messages_push_by_staff
 from members.models import Member, MemberProfile
 from members.scoping import scoped_members
 from members.selectors import members_search
@@ -24,20 +23,14 @@ def message_push(request):
     form = MessagePushForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        members = scoped_members(Member.objects.all(), user=request.user)
-        if data["audience"] == MessagePushForm.AUDIENCE_CARDS:
-            members = members.filter(card_no__in=data["card_list"])
-        count = messages_send(
-            members=members,
+        listed = data["audience"] == MessagePushForm.AUDIENCE_CARDS
+        count = messages_push_by_staff(
+            actor=request.user,
+            card_nos=data["card_list"] if listed else None,
             kind=data["kind"],
             title=data["title"],
             body=data["body"],
             link=data["link"],
-        )
-        audit_log(
-            actor=request.user,
-            action="members.message.pushed",
-            data={"title": data["title"], "audience": data["audience"], "count": count},
         )
         messages.success(request, _("Message sent to %(count)s members.") % {"count": count})
         return redirect("backoffice:message_push")

@@ -16,7 +16,7 @@ from core.exceptions import ServiceError
 from core.masking import mask_phone
 from members import wechat
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
-from members.data_rights import member_data_export, member_delete
+from members.data_rights import member_data_export, member_delete_by_code
 from members.forms import AccountDeleteForm, AddressForm, IdentityForm, PhoneBindForm, ProfileForm
 from members.messaging import message_read, unread_count
 from members.models import (
@@ -28,7 +28,7 @@ from members.models import (
     Message,
     SmsCode,
 )
-from members.otp import SmsCodeError, sms_code_send, sms_code_verify
+from members.otp import SmsCodeError, sms_code_send
 from members.profile import (
     FIELD_LABELS,
     ID_CONSENT_POLICY_VERSION,
@@ -43,7 +43,7 @@ from members.profile import (
     national_id_consent_withdraw,
 )
 from members.selectors import member_profile_completeness
-from members.services import member_bind_phone, wechat_identity_login
+from members.services import member_bind_phone_by_code, wechat_identity_login
 from members.session import (
     current_identity,
     member_required,
@@ -129,12 +129,10 @@ def register(request):
             elif not form.cleaned_data["code"]:
                 form.add_error("code", _("Enter the 6-digit code from the text message."))
             else:
-                sms_code_verify(
-                    phone=phone, purpose=SmsCode.Purpose.BIND, code=form.cleaned_data["code"]
-                )
-                member_bind_phone(
+                member_bind_phone_by_code(
                     identity=identity,
                     phone=phone,
+                    code=form.cleaned_data["code"],
                     privacy_consent=form.cleaned_data["privacy_consent"],
                     channel=request.session.get(CHANNEL_SESSION_KEY, ""),
                 )
@@ -468,10 +466,7 @@ def member_delete_confirm(request):
             elif not data["code"]:
                 form.add_error("code", _("Enter the 6-digit code from the text message."))
             else:
-                sms_code_verify(
-                    phone=member.phone, purpose=SmsCode.Purpose.DELETE_ACCOUNT, code=data["code"]
-                )
-                member_delete(member_id=member.pk)
+                member_delete_by_code(member_id=member.pk, code=data["code"])
                 member_session_logout(request)
                 return redirect("h5:member_deleted")
         except ServiceError as exc:

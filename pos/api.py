@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 from core.masking import mask_name
 from coupons.services import basket_lines, coupon_verify_request
 from loyalty.ledger import points_balance
-from loyalty.models import PointsAccount, Tier
+from loyalty.models import PointsAccount
 from loyalty.receipts import LineIn, ReceiptConflict, ReceiptIn, ReceiptInvalid, receipt_replay
+from loyalty.tiers import tier_of
 from members.card_codes import card_code_resolve
 from members.cards import card_no_is_valid
 from members.models import Member
@@ -158,7 +159,7 @@ def member_resolve(request):
     if member is None:
         return _error(404, "member_not_found")
     account = PointsAccount.objects.filter(member=member).select_related("tier").first()
-    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
+    tier = tier_of(account)
     return JsonResponse(
         {
             "card_no": member.card_no,

@@ -202,12 +202,6 @@ class ReceiptBody(Strict):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-class ResolveQuery(Strict):
-    qr_token: StrictStr | None = None
-    card_no: StrictStr | None = None
-    phone: StrictStr | None = None
-
-
 def validated(model: type[BaseModel], data: dict):
     """`data` as `model`, or BodyError with the field errors keyed like "lines.0.qty"."""
     try:

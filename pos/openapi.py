@@ -1,6 +1,7 @@
 """The POS API's OpenAPI document, built from the same pydantic models that validate the
 requests, so the document cannot drift from the code (a test compares it with docs/)."""
 
+from coupons.rules import VERIFY_REFUSALS
 from members.cards import CARD_NO_PATTERN
 from pos.bodies import ReceiptBody, VerifyBody
 from pos.signing import MAX_BODY, NONCE_TTL, TIMESTAMP_SKEW
@@ -53,18 +54,6 @@ def _json(schema, description):
 
 def _error(description):
     return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
-VERIFY_REASONS = [
-    "already_used",
-    "expired",
-    "not_owner",
-    "below_threshold",
-    "out_of_scope",
-    "voided",
-    "unknown_code",
-    "not_yet_valid",
-]
 
 
 def pos_openapi() -> dict:
@@ -181,7 +170,7 @@ def pos_openapi() -> dict:
                         "409": _json(
                             {
                                 "type": "object",
-                                "properties": {"error": {"enum": VERIFY_REASONS}},
+                                "properties": {"error": {"enum": VERIFY_REFUSALS}},
                             },
                             "Refused, with the reason (not_yet_valid: before its validity)",
                         ),

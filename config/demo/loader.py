@@ -27,7 +27,7 @@ from core.bulk import foreign_keys_suspended
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
-from coupons.services import campaign_for, coupons_issue
+from coupons.services import campaign_get_or_create, coupons_issue_bulk
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Receipt, ReceiptLine
@@ -797,9 +797,9 @@ def _coupons(*, stores, as_of: datetime) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    welcome_campaign = campaign_for(channel=Campaign.Channel.WELCOME, name="新会员礼")
+    welcome_campaign = campaign_get_or_create(channel=Campaign.Channel.WELCOME, name="新会员礼")
     IssueRule.objects.filter(template=welcome).update(campaign=welcome_campaign)  # sign-ups too
-    issued = coupons_issue(
+    issued = coupons_issue_bulk(
         template=welcome,
         member_ids=recent,
         campaign=welcome_campaign,
@@ -818,10 +818,10 @@ def _coupons(*, stores, as_of: datetime) -> int:
         .values_list("receipt__member_id", flat=True)
         .distinct()
     )
-    issued += coupons_issue(
+    issued += coupons_issue_bulk(
         template=dress,
         member_ids=chosen,
-        campaign=campaign_for(channel=Campaign.Channel.GROUP, name="女装季满减"),
+        campaign=campaign_get_or_create(channel=Campaign.Channel.GROUP, name="女装季满减"),
         now=sent_at,
     )
     with connection.cursor() as cursor:

@@ -36,9 +36,7 @@ INSTALLED_APPS = [
     "coupons",
     "pos",
     "mall",
-    "feedback",
     "analytics",
-    "mining",
     "config.demo",
 ]
 

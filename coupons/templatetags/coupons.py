@@ -8,18 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.money import fen_to_yuan_short
 from coupons import selectors
 from coupons.models import Coupon, CouponTemplate
 
 register = template.Library()
-
-
-def yuan_short(fen: int) -> str:
-    """5000 -> "50", 1250 -> "12.5", 1205 -> "12.05": yuan without needless decimals."""
-    whole, cents = divmod(int(fen), 100)
-    if not cents:
-        return str(whole)
-    return f"{whole}.{cents:02d}".rstrip("0")
 
 
 def _zhe(percent_off: int) -> str:
@@ -32,7 +25,7 @@ def _zhe(percent_off: int) -> str:
 def coupon_face(tmpl: CouponTemplate) -> dict:
     """The big figure of a coupon card: {"unit": "¥", "value": "50"} or {"value": "8折"}."""
     if tmpl.kind in (CouponTemplate.Kind.CASH, CouponTemplate.Kind.THRESHOLD):
-        return {"unit": "¥", "value": yuan_short(tmpl.face_value_fen), "kind": tmpl.kind}
+        return {"unit": "¥", "value": fen_to_yuan_short(tmpl.face_value_fen), "kind": tmpl.kind}
     if tmpl.kind == CouponTemplate.Kind.PERCENT:
         return {
             "unit": "",
@@ -56,20 +49,22 @@ def coupon_kind(tmpl: CouponTemplate) -> str:
 @register.filter
 def coupon_rule(tmpl: CouponTemplate) -> str:
     """The one-line rule: 满300减50, 无门槛, 8折 最高减100, 兑换礼品."""
-    min_spend = {"min": yuan_short(tmpl.min_spend_fen)}
+    min_spend = {"min": fen_to_yuan_short(tmpl.min_spend_fen)}
     if tmpl.kind == CouponTemplate.Kind.GIFT:
         return _("Exchange for a gift")
     if tmpl.kind == CouponTemplate.Kind.PERCENT:
         parts = [_("%(zhe)s/10 of the price") % {"zhe": _zhe(tmpl.percent_off)}]
         if tmpl.max_discount_fen:
-            parts.append(_("up to ¥%(cap)s off") % {"cap": yuan_short(tmpl.max_discount_fen)})
+            parts.append(
+                _("up to ¥%(cap)s off") % {"cap": fen_to_yuan_short(tmpl.max_discount_fen)}
+            )
         if tmpl.min_spend_fen:
             parts.append(_("on ¥%(min)s or more") % min_spend)
         return " ".join(parts)
     if tmpl.min_spend_fen:
         return _("Spend ¥%(min)s, save ¥%(off)s") % {
             **min_spend,
-            "off": yuan_short(tmpl.face_value_fen),
+            "off": fen_to_yuan_short(tmpl.face_value_fen),
         }
     return _("No minimum spend")
 

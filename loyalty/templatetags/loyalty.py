@@ -1,6 +1,7 @@
 from django import template
 
-from loyalty.models import PointsAccount, Tier
+from loyalty.models import PointsAccount
+from loyalty.tiers import tier_of
 
 register = template.Library()
 
@@ -9,5 +10,4 @@ register = template.Library()
 def loyalty_status(member) -> dict:
     """The member's tier and points, for the member card page."""
     account = PointsAccount.objects.filter(member=member).select_related("tier").first()
-    tier = (account.tier if account else None) or Tier.objects.order_by("threshold").first()
-    return {"tier": tier, "points": account.balance if account else 0}
+    return {"tier": tier_of(account), "points": account.balance if account else 0}

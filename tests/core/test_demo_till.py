@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from loyalty.models import Receipt
-from tests.loyalty.test_pos_docs import tools_missing
+from tests.conftest import tools_missing
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 CREDENTIALS = "POS_TERMINAL=pos_demo_s01 POS_SECRET=demo-secret-not-for-production"

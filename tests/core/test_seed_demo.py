@@ -211,9 +211,9 @@ def test_the_demo_coupons_are_scoped_as_they_read_and_their_floors_match_the_gui
 @pytest.mark.django_db
 def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(demo, client):
     from coupons.models import Campaign, CouponTemplate
-    from coupons.services import campaign_for, coupon_issue
+    from coupons.services import campaign_get_or_create, coupon_issue
     from pos.models import PosTerminal
-    from tests.loyalty.conftest import PosClient
+    from tests.conftest import PosClient
 
     pos = PosClient(client, PosTerminal.objects.get(terminal_id="pos_demo_s01"))
     member = (
@@ -225,7 +225,7 @@ def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(dem
     coupon = coupon_issue(
         template=CouponTemplate.objects.get(code="DRESS300-50"),
         member=member,
-        campaign=campaign_for(channel=Campaign.Channel.GROUP, name="女装季满减"),
+        campaign=campaign_get_or_create(channel=Campaign.Channel.GROUP, name="女装季满减"),
     )
 
     def verify(request_id, line):

@@ -8,14 +8,11 @@ from django.utils import timezone
 from coupons.models import Campaign, Coupon, CouponTemplate
 from coupons.services import coupon_issue, coupon_use, coupon_void
 from tests.factories import StaffFactory
-from tests.loyalty.conftest import (  # noqa: F401 - shared fixtures of the POS API
-    PosClient,
-    loyalty_defaults,
-    member,
-    pos,
-    store,
-    terminal,
-)
+
+
+@pytest.fixture(autouse=True)
+def _loyalty_defaults(loyalty_defaults):
+    """Coupons are used on receipts that earn points: the default tiers and earning rules."""
 
 
 @pytest.fixture

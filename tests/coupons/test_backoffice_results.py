@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from core.roles import Role
 from coupons.models import Campaign
 from coupons.services import coupon_issue, coupon_use
+from tests.conftest import sale
 from tests.factories import StoreFactory
-from tests.loyalty.conftest import sale
 
 RESULTS = "/backoffice/coupons/campaigns/"
 EXPORT = "/backoffice/coupons/campaigns/results.csv"

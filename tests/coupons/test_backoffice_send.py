@@ -112,6 +112,28 @@ def test_sending_the_same_form_twice_issues_once(marketing, make_template, membe
     assert "已向 1 位会员发放" in marketing.get(again["Location"]).content.decode()
 
 
+def test_the_service_refuses_a_form_sent_again_and_audits_once(
+    make_template, campaign, member_factory, staff_user
+):
+    from coupons.services import CouponsAlreadySent, coupons_send
+
+    template, member, actor = (
+        make_template(per_member_limit=0),
+        member_factory(),
+        staff_user(Role.MARKETING),
+    )
+    send = {"template": template, "campaign": campaign, "member_ids": [member.pk], "actor": actor}
+    assert len(coupons_send(key_prefix="send:form-1", **send)) == 1
+
+    with pytest.raises(CouponsAlreadySent) as again:
+        coupons_send(key_prefix="send:form-1", **send)
+
+    assert again.value.message == "这批优惠券已经发送过了。"
+    assert Coupon.objects.filter(member=member).count() == 1
+    assert AuditLog.objects.filter(action="coupons.coupons.sent").count() == 1
+    assert len(coupons_send(key_prefix="send:form-2", **send)) == 1  # another form sends again
+
+
 def test_members_at_their_limit_are_counted_not_issued(
     marketing, make_template, member_factory, campaign
 ):

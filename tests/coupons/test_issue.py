@@ -14,7 +14,7 @@ from coupons.services import (
     CouponError,
     birthday_coupons_issue,
     coupon_issue,
-    coupons_issue,
+    coupons_issue_bulk,
     validity_for,
     welcome_coupons_issue,
 )
@@ -26,7 +26,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def test_codes_are_long_unguessable_and_unique(make_template, campaign, member_factory):
     template = make_template(per_member_limit=0)
     members = [member_factory().pk for _ in range(50)]
-    issued = coupons_issue(template=template, member_ids=members, campaign=campaign)
+    issued = coupons_issue_bulk(template=template, member_ids=members, campaign=campaign)
 
     codes = [code for _m, code in issued]
     assert len(set(codes)) == 50
@@ -65,13 +65,13 @@ def test_an_ended_template_issues_nothing(make_template, campaign, member):
     past = datetime(2020, 1, 1, tzinfo=SHANGHAI)
     template = make_template(valid_days=None, valid_from=past, valid_until=past + timedelta(days=1))
     with pytest.raises(CouponError):
-        coupons_issue(template=template, member_ids=[member.pk], campaign=campaign)
+        coupons_issue_bulk(template=template, member_ids=[member.pk], campaign=campaign)
 
 
 def test_the_per_member_limit_holds(make_template, campaign, member):
     template = make_template(per_member_limit=2)
     for _ in range(3):
-        coupons_issue(template=template, member_ids=[member.pk, member.pk], campaign=campaign)
+        coupons_issue_bulk(template=template, member_ids=[member.pk, member.pk], campaign=campaign)
     assert Coupon.objects.filter(member=member).count() == 2
 
 
@@ -81,17 +81,20 @@ def test_total_quantity_is_never_exceeded_and_counts_issues(
     template = make_template(total_quantity=3)
     members = [member_factory().pk for _ in range(5)]
 
-    issued = coupons_issue(template=template, member_ids=members, campaign=campaign)
+    issued = coupons_issue_bulk(template=template, member_ids=members, campaign=campaign)
 
     assert [m for m, _c in issued] == members[:3]
     template.refresh_from_db()
     assert template.issued_count == 3
-    assert coupons_issue(template=template, member_ids=members[3:], campaign=campaign) == []
+    assert coupons_issue_bulk(template=template, member_ids=members[3:], campaign=campaign) == []
 
 
 def test_closed_members_get_nothing(make_template, campaign, member):
     Member.objects.filter(pk=member.pk).update(status=Member.Status.CLOSED)
-    assert coupons_issue(template=make_template(), member_ids=[member.pk], campaign=campaign) == []
+    assert (
+        coupons_issue_bulk(template=make_template(), member_ids=[member.pk], campaign=campaign)
+        == []
+    )
 
 
 def test_an_issue_key_issues_once_even_without_a_limit(make_template, campaign, member):
@@ -110,7 +113,7 @@ def test_bulk_issuing_uses_copy_and_gives_each_member_one(make_template, campaig
     template = make_template()
     members = [member_factory().pk for _ in range(600)]  # above the COPY threshold
 
-    issued = coupons_issue(template=template, member_ids=members + members, campaign=campaign)
+    issued = coupons_issue_bulk(template=template, member_ids=members + members, campaign=campaign)
 
     assert len(issued) == 600
     assert Coupon.objects.filter(template=template).count() == 600
@@ -200,7 +203,7 @@ def test_two_campaigns_racing_respect_quantity_and_the_member_limit(
         try:
             campaign = Campaign.objects.create(name=name, channel="group")
             barrier.wait()
-            results.append(coupons_issue(template=template, member_ids=ids, campaign=campaign))
+            results.append(coupons_issue_bulk(template=template, member_ids=ids, campaign=campaign))
         finally:
             connection.close()
 

@@ -10,9 +10,8 @@ from django.utils.translation import gettext
 
 from coupons import services
 from coupons.models import Coupon, IssueJob, IssueRule
-from coupons.services import coupons_issue, issue_job_create, issue_job_run
+from coupons.services import coupons_issue_bulk, issue_job_create, issue_job_run
 from coupons.tasks import birthday_coupons_nightly, issue_job_run_task
-from tests.core.test_celery_worker import worker  # noqa: F401 - the real worker fixture
 
 
 @pytest.fixture
@@ -37,9 +36,9 @@ def test_a_job_works_in_chunks_and_each_commits_its_progress(make_job, members, 
 
     def spy(**kwargs):
         seen.append((IssueJob.objects.get(pk=job.pk).processed, len(kwargs["member_ids"])))
-        return coupons_issue(**kwargs)
+        return coupons_issue_bulk(**kwargs)
 
-    monkeypatch.setattr(services, "coupons_issue", spy)
+    monkeypatch.setattr(services, "coupons_issue_bulk", spy)
     issue_job_run(job_id=job.pk, chunk_size=3)
 
     job.refresh_from_db()
@@ -62,9 +61,9 @@ def test_after_a_crash_a_rerun_resumes_and_nobody_gets_two(make_job, members, mo
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("worker lost")
-        return coupons_issue(**kwargs)
+        return coupons_issue_bulk(**kwargs)
 
-    monkeypatch.setattr(services, "coupons_issue", crash_on_second_chunk)
+    monkeypatch.setattr(services, "coupons_issue_bulk", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         issue_job_run(job_id=job.pk, chunk_size=3)
     job.refresh_from_db()
@@ -96,7 +95,7 @@ def test_limits_and_total_quantity_are_counted_as_skipped(
     make_job, make_template, members, campaign
 ):
     template = make_template(per_member_limit=1, total_quantity=5)
-    coupons_issue(template=template, member_ids=members[:1], campaign=campaign)  # holds one
+    coupons_issue_bulk(template=template, member_ids=members[:1], campaign=campaign)  # holds one
     job = make_job(members, template=template)
 
     issue_job_run(job_id=job.pk, chunk_size=2)

@@ -12,8 +12,8 @@ from coupons.models import Coupon, CouponVerification
 from coupons.services import coupon_issue, coupon_void
 from loyalty.ledger import points_balance
 from stores.models import Brand, Floor, Shop
+from tests.conftest import PosClient, sale
 from tests.factories import StaffFactory, StoreFactory
-from tests.loyalty.conftest import PosClient, sale
 
 VERIFY = "/api/pos/v1/coupons/verify"
 

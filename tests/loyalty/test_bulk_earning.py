@@ -20,7 +20,7 @@ from loyalty.receipts import LineIn, ReceiptIn, receipt_record
 from loyalty.tiers import tiers_review
 from members.models import Message
 from stores.models import Category
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 BASKET = [
     # name, category, amount (fen), non-merchandise

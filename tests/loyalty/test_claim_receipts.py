@@ -16,8 +16,8 @@ from core.roles import Role
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsEntry, Receipt, ReceiptClaim
 from loyalty.services import claim_approve
+from tests.conftest import sale
 from tests.factories import StaffFactory, once
-from tests.loyalty.conftest import sale
 from tests.loyalty.test_claims import _claim
 from tests.loyalty.test_import_receipts import row, run
 
@@ -242,7 +242,7 @@ def test_a_claim_approved_while_the_till_sends_the_receipt_earns_once(
 ):
     from django.test import Client
 
-    from tests.loyalty.conftest import PosClient
+    from tests.conftest import PosClient
     from tests.loyalty.test_ledger_races import _race
 
     number = f"RACE-{round_}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from loyalty.ledger import points_balance
 from loyalty.models import PointsEntry, Receipt
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 from tests.loyalty.test_import_receipts import row, run
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

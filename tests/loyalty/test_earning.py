@@ -8,7 +8,7 @@ from django.utils import timezone
 from loyalty.earning import Line, Rule, paid_shares, points_earned, rule_for
 from loyalty.models import EarnRule, PointsAccount, PointsPromotion, Tier
 from stores.models import Category
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 ALL = Rule(1, None, "", None, 1, 100)
 SUPER = Rule(2, None, "supermarket", None, 1, 200)

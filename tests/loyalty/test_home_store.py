@@ -16,11 +16,9 @@ from loyalty.services import claim_approve
 from members import models as member_models
 from members import scoping
 from members.models import Member, StaffProfile
+from tests.conftest import authorize, sale, send_and_bind, start
 from tests.factories import MemberFactory, StaffFactory, StoreFactory
-from tests.loyalty.conftest import sale
 from tests.loyalty.test_claims import _claim
-from tests.members.test_register import send_and_bind
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +83,7 @@ def test_the_first_receipt_sets_the_home_store_and_later_ones_leave_it(
 
 def _till(store, client):
     from pos.services import pos_terminal_create
-    from tests.loyalty.conftest import PosClient
+    from tests.conftest import PosClient
 
     return PosClient(client, pos_terminal_create(store=store, name=f"{store.code} 收银"))
 

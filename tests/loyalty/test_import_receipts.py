@@ -13,7 +13,7 @@ from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, Tier
 from members.models import Member
 from stores.models import Brand, Category, Sku
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 HEADER = (
     "store,pos_no,receipt_no,occurred_at,card_no,sku,name,spec,brand,category,qty,amount_fen,"

@@ -1,5 +1,7 @@
 """The points ledger through its public services: posting, spending, immutability, checks."""
 
+from datetime import date
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -8,10 +10,16 @@ from django.db import IntegrityError, connection, transaction
 from loyalty.ledger import (
     InsufficientPoints,
     LedgerConflict,
+    adjust_key,
+    earn_key,
+    expire_key,
+    forfeit_key,
     ledger_check,
     points_balance,
     points_post,
     points_spend,
+    refund_key,
+    signin_key,
 )
 from loyalty.models import PointsAccount, PointsEntry
 
@@ -137,3 +145,17 @@ def test_the_admin_offers_no_way_to_change_or_delete_entries_even_to_a_superuser
     assert admin_client.post(f"{url}/change/", {"points": 99}).status_code == 403
     assert admin_client.post(f"{url}/delete/", {"post": "yes"}).status_code == 403
     assert PointsEntry.objects.get().points == 10
+
+
+def test_every_event_key_is_built_in_one_place():
+    assert earn_key(receipt_id=7) == "earn:receipt:7"
+    assert refund_key(receipt_id=8) == "refund:receipt:8"
+    assert adjust_key(once="tok", member_id=1, actor_id=2) == "adjust:tok"
+    assert adjust_key(once=None, member_id=1, actor_id=2) != adjust_key(
+        once=None, member_id=1, actor_id=2
+    )
+    assert signin_key(member_id=3, day=date(2026, 12, 2)) == "signin:3:2026-12-02"
+    assert forfeit_key(member_id=4) == "forfeit:4"
+    assert expire_key(account_id=5, on=date(2026, 12, 31)) == "expire:5:2026-12-31"
+    # ledger_check reads the date as the key's third part, second expiries included.
+    assert expire_key(account_id=5, on=date(2026, 12, 31), earlier=1).split(":")[2] == "2026-12-31"

@@ -15,7 +15,7 @@ from loyalty.ledger import (
     points_spend,
 )
 from loyalty.models import PointsEntry, Receipt
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +57,7 @@ def test_fifty_concurrent_spends_of_ten_against_a_hundred_exactly_ten_succeed(me
 def test_the_same_receipt_posted_twenty_times_at_once_is_one_receipt_earning_once(
     client, terminal, member, round_
 ):
-    from tests.loyalty.conftest import PosClient
+    from tests.conftest import PosClient
 
     body = sale(member, receipt_no=f"RACE-{round_}")
 

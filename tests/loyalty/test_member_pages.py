@@ -4,8 +4,8 @@ import pytest
 
 from loyalty.models import Receipt
 from stores.models import Category
+from tests.conftest import sale
 from tests.factories import signed_in_as
-from tests.loyalty.conftest import sale
 
 
 @pytest.fixture

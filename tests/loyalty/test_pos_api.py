@@ -11,8 +11,8 @@ from loyalty.models import PointsEntry, Receipt
 from members.card_codes import card_code_issue
 from pos.models import PosTerminal
 from pos.services import pos_terminal_create
+from tests.conftest import sale
 from tests.factories import StoreFactory
-from tests.loyalty.conftest import sale
 
 RECEIPTS = "/api/pos/v1/receipts"
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from loyalty.models import PointsEntry, Receipt
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 
 def _line(**changes):

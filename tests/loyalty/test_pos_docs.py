@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,16 +12,10 @@ from django.utils import timezone
 from loyalty.models import Receipt
 from pos.openapi import pos_openapi
 from pos.services import pos_terminal_create
+from tests.conftest import tools_missing
 from tests.factories import MemberFactory, StoreFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-def tools_missing(tools: list[str]) -> None:
-    """Skip, naming the missing tools, on a machine without them (one with only Python)."""
-    missing = [tool for tool in tools if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)}: apt-get install {' '.join(missing)}")
 
 
 def test_the_committed_openapi_document_is_current():

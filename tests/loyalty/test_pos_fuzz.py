@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty.models import PointsEntry, Receipt
-from tests.loyalty.conftest import PosClient, sale
+from tests.conftest import PosClient, sale
 
 json_values = st.recursive(
     st.none()

@@ -9,7 +9,7 @@ import time_machine
 
 from core.models import AuditLog
 from pos.services import pos_terminal_create
-from tests.loyalty.conftest import PosClient
+from tests.conftest import PosClient
 
 NOW = datetime(2026, 11, 23, 2, 0, 10, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ import pytest
 from loyalty.earning import points_reversed
 from loyalty.ledger import ledger_check, points_balance, points_spend
 from loyalty.models import PointsEntry, Receipt
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 
 def _refund(member, receipt_no, refund_of, amount_fen):

@@ -6,9 +6,16 @@ import time_machine
 from django.utils import timezone
 
 from loyalty.models import LoyaltySettings, PointsAccount, Tier, TierChange
-from loyalty.tiers import tier_progress, tiers_review
+from loyalty.tiers import (
+    tier_entry,
+    tier_of,
+    tier_progress,
+    tier_value,
+    tiers_review,
+    values_by_member,
+)
 from members.models import Message
-from tests.loyalty.conftest import sale
+from tests.conftest import sale
 
 
 def _tier(member):
@@ -116,3 +123,25 @@ def test_tier_messages_are_in_chinese_whatever_language_is_active(pos, member):
         tiers_review()
     message = Message.objects.filter(member=member, kind="tier").latest("pk")
     assert message.title == "您的会员等级调整为普卡"
+
+
+def test_the_card_page_and_the_review_read_one_12_month_value(pos, member, member_factory):
+    pos.receipt(sale(member, receipt_no="A", amount_fen=600_000))
+    pos.receipt(sale(member, receipt_no="R", amount_fen=250_000, refund_of="A"))
+    with time_machine.travel(timezone.now() - timedelta(days=400)):
+        pos.receipt(sale(member, receipt_no="OLD", amount_fen=900_000))
+    newcomer = member_factory()
+
+    values = values_by_member(timezone.now())
+
+    assert values[member.pk] == tier_value(member_id=member.pk) == 350_000
+    assert tier_progress(member=member).value == 350_000
+    assert newcomer.pk not in values and tier_value(member_id=newcomer.pk) == 0
+    assert isinstance(values[member.pk], int)
+
+
+def test_a_member_without_a_tier_stands_in_the_entry_tier(member_factory):
+    newcomer = member_factory()
+    assert tier_entry().code == "regular"
+    assert tier_of(None) == tier_of(PointsAccount(member=newcomer)) == tier_entry()
+    assert tier_progress(member=newcomer).tier == tier_entry()

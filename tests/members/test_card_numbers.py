@@ -20,14 +20,11 @@ from members.admin import MemberResource
 from members.models import Member, Message
 from members.services import member_create
 from pos.services import pos_terminal_create
+from tests.conftest import PosClient, sale
 from tests.factories import StaffFactory, StoreFactory, once
-from tests.loyalty.conftest import (
-    PosClient,
-    loyalty_defaults,  # noqa: F401 - tiers and earning rules
-    sale,
-)
 
-pytestmark = pytest.mark.django_db
+# Receipts earn points: the default tiers and earning rules.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loyalty_defaults")]
 
 MALL_CARDS = ["BARS0001", "00012345", "VIP-2019-000123", "6212345678901234"]
 RECEIPTS_HEADER = (

@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from members.models import CardPageSettings, MenuButton, WechatIdentity
+from tests.conftest import authorize, start
 from tests.factories import MemberFactory, signed_in_as
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 

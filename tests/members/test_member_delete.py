@@ -26,8 +26,8 @@ from members.models import (
 from members.profile import member_identity_set, member_profile_update
 from members.selectors import member_by_national_id
 from members.session import SESSION_KEY
+from tests.conftest import authorize, start
 from tests.factories import AddressFactory, MemberFactory, national_id_make, signed_in_as
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +155,32 @@ def test_without_the_right_code_and_the_tick_nothing_is_deleted(client, sms_outb
     member.refresh_from_db()
     assert member.status == Member.Status.ACTIVE and member.phone == PHONE
     assert member.name == "王芳" and member.national_id_cipher is not None
+
+
+def test_a_deletion_that_fails_keeps_the_member_and_leaves_the_code_usable(
+    client, sms_outbox, monkeypatch
+):
+    from core.exceptions import ServiceError
+    from members import data_rights
+
+    member = member_with_everything(client)
+    code = send_code(client, sms_outbox)
+
+    def refuse(**kwargs):
+        raise ServiceError("the audit log is unavailable")
+
+    monkeypatch.setattr(data_rights, "audit_log", refuse)  # the deletion's last step fails
+    failed = client.post(URL, {"action": "delete", "code": code, "understood": "on"})
+    assert failed.status_code == 400 and "the audit log is unavailable" in failed.content.decode()
+    member.refresh_from_db()
+    assert member.status == Member.Status.ACTIVE and member.name == "王芳"
+    assert member.addresses.exists() and member.wechat_identities.exists()
+
+    monkeypatch.undo()
+    response = client.post(URL, {"action": "delete", "code": code, "understood": "on"})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.status == Member.Status.CLOSED
 
 
 def test_a_code_for_another_purpose_does_not_delete(client, sms_outbox):

@@ -32,6 +32,37 @@ def test_marketing_pushes_to_listed_cards_and_it_is_audited(client):
     )
 
 
+def test_the_push_and_its_audit_row_are_one_transaction(client, monkeypatch):
+    from members import messaging
+
+    def audit_down(**kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(messaging, "audit_log", audit_down)
+    client.force_login(StaffFactory(user__role=Role.MARKETING).user)
+    with pytest.raises(RuntimeError):
+        post(client, cards=MemberFactory().card_no)
+    assert not Message.objects.exists()  # no message goes out unaudited
+
+
+def test_the_push_service_scopes_and_audits_without_a_view(store_a, store_b):
+    from members.messaging import messages_push_by_staff
+
+    mine, other = MemberFactory(home_store=store_a), MemberFactory(home_store=store_b)
+    staff = StaffFactory(user__role=Role.MARKETING, scope=StaffProfile.Scope.STORE, store=store_a)
+    count = messages_push_by_staff(
+        actor=staff.user,
+        card_nos=[mine.card_no, other.card_no],
+        kind="campaign",
+        title="周末特惠",
+        body="满 300 减 50",
+    )
+    assert count == 1 and list(Message.objects.values_list("member_id", flat=True)) == [mine.pk]
+    log = AuditLog.objects.get(action="members.message.pushed")
+    assert log.actor_id == staff.user.pk
+    assert log.data == {"title": "周末特惠", "audience": "cards", "count": 1}
+
+
 def test_all_means_all_within_the_staff_scope(client, store_a, store_b):
     mine = MemberFactory.create_batch(2, home_store=store_a)
     MemberFactory(home_store=store_b)

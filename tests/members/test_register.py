@@ -5,10 +5,10 @@ import re
 import pytest
 
 from members.card_codes import card_code_resolve
-from members.models import Consent, Member, WechatIdentity
+from members.models import Consent, Member, SmsCode, WechatIdentity
 from members.profile import PRIVACY_POLICY_VERSION
+from tests.conftest import authorize, send_and_bind, start
 from tests.factories import MemberFactory
-from tests.members.test_wechat_login import authorize, start
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +20,6 @@ def signed_in(client, fake_wechat):
     client.get("/m/register/?channel=poster_2f")
     client.get("/m/wechat/callback/", authorize(fake_wechat, start(client, "/m/card/")))
     return client
-
-
-def send_and_bind(client, outbox, phone, *, code=None):
-    response = client.post("/m/register/", {"phone": phone, "action": "send", **AGREED})
-    assert response.status_code == 200
-    code = code or re.search(r"\d{6}", outbox[-1]["text"]).group()
-    return client.post(
-        "/m/register/",
-        {"phone": phone, "code": code, "action": "bind", "next": "/m/card/", **AGREED},
-    )
 
 
 def test_unsigned_visitors_are_sent_through_wechat_first(client):
@@ -74,6 +64,41 @@ def test_a_phone_bound_to_another_wechat_account_is_refused(signed_in, sms_outbo
     response = send_and_bind(signed_in, sms_outbox, "13800007777")
     assert response.status_code == 400 and "已绑定其他微信账号" in response.content.decode()
     assert WechatIdentity.objects.get(openid="o_fake_li_na").member is None
+
+
+def test_a_refused_binding_leaves_the_code_usable(signed_in, sms_outbox, settings):
+    other = MemberFactory(phone="13800007777")
+    theirs = WechatIdentity.objects.create(
+        app_id=settings.WECHAT_APP_ID, openid="o_someone", member=other
+    )
+    refused = send_and_bind(signed_in, sms_outbox, "13800007777")
+    assert refused.status_code == 400 and "已绑定其他微信账号" in refused.content.decode()
+
+    theirs.delete()  # the service desk unbinds the old WeChat account
+    code = re.search(r"\d{6}", sms_outbox[-1]["text"]).group()
+    response = signed_in.post(
+        "/m/register/", {"phone": "13800007777", "code": code, "action": "bind", **AGREED}
+    )
+    assert response.status_code == 302
+    assert WechatIdentity.objects.get(openid="o_fake_li_na").member == other
+
+
+def test_a_wrong_code_counts_a_try_and_binds_nothing_in_the_service(signed_in, sms_outbox):
+    from members.otp import SmsCodeError, sms_code_send
+    from members.services import member_bind_phone_by_code
+
+    sms_code_send(phone="13800001234", purpose="bind", ip=None)
+    code = re.search(r"\d{6}", sms_outbox[-1]["text"]).group()
+    identity = WechatIdentity.objects.get(openid="o_fake_li_na")
+    bind = {"identity": identity, "phone": "13800001234", "privacy_consent": True}
+    with pytest.raises(SmsCodeError):
+        member_bind_phone_by_code(code=f"{(int(code) + 1) % 10**6:06d}", **bind)
+    assert not Member.objects.exists()
+    assert SmsCode.objects.get(phone="13800001234").attempts == 1
+
+    member = member_bind_phone_by_code(code=code, **bind)
+    assert member.phone == "13800001234"
+    assert SmsCode.objects.get(phone="13800001234").used_at is not None
 
 
 def test_the_send_answer_is_the_same_for_members_and_strangers(signed_in, sms_outbox):

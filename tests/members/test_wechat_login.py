@@ -3,27 +3,13 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from members.models import WechatIdentity
 from members.session import SESSION_KEY
+from tests.conftest import authorize, start
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def start(client, next_url="/m/card/", scope=None):
-    params = {"next": next_url} | ({"scope": scope} if scope else {})
-    response = client.get("/m/wechat/login/", params)
-    assert response.status_code == 302
-    return response["Location"]
-
-
-def authorize(fake, authorize_url: str, openid="o_fake_li_na") -> dict:
-    """What WeChat does: the user approves, WeChat redirects back with code and state."""
-    url = authorize_url.replace("#wechat_redirect", "") + f"&openid={openid}"
-    back = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
-    return {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
 
 
 def test_a_good_code_signs_in_and_returns_to_next(client, fake_wechat):

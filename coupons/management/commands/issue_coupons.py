@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coupons.models import Campaign, CouponTemplate
-from coupons.services import CouponError, campaign_for, coupons_issue
+from coupons.services import CouponError, campaign_get_or_create, coupons_issue_bulk
 from members.cards import card_nos_parse
 from members.models import Member
 
@@ -41,10 +41,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"line {number}: no active member with card number {card_no}")
         name = campaign or f"{cards.name} {timezone.localtime():%Y-%m-%d %H:%M}"
         try:
-            issued = coupons_issue(
+            issued = coupons_issue_bulk(
                 template=found,
                 member_ids=[members[c] for c in parsed.cards if c in members],
-                campaign=campaign_for(channel=Campaign.Channel.MANUAL, name=name),
+                campaign=campaign_get_or_create(channel=Campaign.Channel.MANUAL, name=name),
             )
         except CouponError as exc:
             raise CommandError(str(exc.message)) from None
