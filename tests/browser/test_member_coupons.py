@@ -8,8 +8,8 @@ from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from coupons.issuing import coupon_issue
 from coupons.models import Campaign, Coupon, CouponTemplate
-from coupons.services import coupon_issue
 from loyalty.defaults import loyalty_defaults_install
 from members.models import StaffProfile
 from pos.services import pos_terminal_create

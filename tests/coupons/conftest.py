@@ -5,8 +5,9 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
+from coupons.issuing import coupon_issue
 from coupons.models import Campaign, Coupon, CouponTemplate
-from coupons.services import coupon_issue, coupon_use, coupon_void
+from coupons.redeeming import coupon_use, coupon_void
 from tests.factories import StaffFactory
 
 

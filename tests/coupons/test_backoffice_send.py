@@ -115,7 +115,7 @@ def test_sending_the_same_form_twice_issues_once(marketing, make_template, membe
 def test_the_service_refuses_a_form_sent_again_and_audits_once(
     make_template, campaign, member_factory, staff_user
 ):
-    from coupons.services import CouponsAlreadySent, coupons_send
+    from coupons.issuing import CouponsAlreadySent, coupons_send
 
     template, member, actor = (
         make_template(per_member_limit=0),
