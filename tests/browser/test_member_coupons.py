@@ -15,7 +15,8 @@ from members.models import StaffProfile
 from pos.services import pos_terminal_create
 from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import RESULTS_DIR, screenshot
-from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory, StoreFactory
+from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VERIFY = "/api/pos/v1/coupons/verify"

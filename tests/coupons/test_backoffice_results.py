@@ -15,7 +15,7 @@ from coupons.issuing import coupon_issue
 from coupons.models import Campaign
 from coupons.redeeming import coupon_use
 from tests.conftest import sale
-from tests.factories import StoreFactory
+from tests.stores.factories import StoreFactory
 
 RESULTS = "/backoffice/coupons/campaigns/"
 EXPORT = "/backoffice/coupons/campaigns/results.csv"

@@ -9,7 +9,8 @@ from core.models import AuditLog
 from core.roles import Role
 from coupons.models import Campaign, Coupon, IssueJob
 from loyalty.models import PointsAccount, Tier
-from tests.factories import StoreFactory, once
+from tests.conftest import once
+from tests.stores.factories import StoreFactory
 
 SEND = "/backoffice/coupons/send/"
 

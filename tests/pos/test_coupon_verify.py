@@ -14,7 +14,8 @@ from coupons.redeeming import coupon_void
 from loyalty.ledger import points_balance
 from stores.models import Brand, Floor, Shop
 from tests.conftest import PosClient, sale
-from tests.factories import StaffFactory, StoreFactory
+from tests.members.factories import StaffFactory
+from tests.stores.factories import StoreFactory
 
 VERIFY = "/api/pos/v1/coupons/verify"
 
