@@ -18,8 +18,8 @@ from coupons.models import (
     IssueJob,
     IssueRule,
 )
+from coupons.redeeming import coupon_void
 from coupons.selectors import issue_jobs_visible
-from coupons.services import coupon_void
 from members.admin import ScopedAdminMixin
 
 

@@ -7,7 +7,8 @@ class CouponsConfig(AppConfig):
     verbose_name = _("Coupons")
 
     def ready(self):
-        from coupons.services import receipt_coupons_restore, welcome_coupons_issue
+        from coupons.issuing import welcome_coupons_issue
+        from coupons.redeeming import receipt_coupons_restore
         from loyalty.signals import sale_refunded_in_full
         from members.signals import member_registered
 

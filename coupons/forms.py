@@ -7,8 +7,8 @@ from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
 from coupons import selectors
+from coupons.issuing import coupon_code_normalise
 from coupons.models import Campaign, CouponTemplate
-from coupons.services import coupon_code_normalise
 from members.cards import card_nos_parse
 from members.forms import card_list_errors
 from members.models import StaffProfile

@@ -1,4 +1,4 @@
-"""What a coupon takes off a basket, or why it cannot be used. No ORM: coupons.services feeds
+"""What a coupon takes off a basket, or why it cannot be used. No ORM: coupons.redeeming feeds
 it plain terms and lines.
 
 Scope: a coupon limited to stores applies only there; one limited to floors, brands or

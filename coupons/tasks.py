@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from coupons.services import birthday_coupons_issue, issue_job_run
+from coupons.issuing import birthday_coupons_issue, issue_job_run
 
 
 @shared_task(acks_late=True)

@@ -18,15 +18,15 @@ from core.money import fen_to_yuan, fen_to_yuan_short
 from core.once import once_key, submit_once
 from coupons import rules, selectors
 from coupons.forms import CouponSendForm, DeskLookupForm, DeskRedeemForm
-from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
-from coupons.services import (
+from coupons.issuing import (
     CouponsAlreadySent,
     campaign_get_or_create,
-    coupon_refusal,
-    coupon_use,
     coupons_send,
     issue_job_create,
 )
+from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
+from coupons.redeeming import coupon_refusal, coupon_use
+from coupons.tasks import issue_job_run_task
 from members.cards import card_no_masked
 
 DESK_POS = "DESK"
@@ -112,6 +112,7 @@ def _send_to_group(request, form, data):
         campaign=_campaign(request, data, Campaign.Channel.GROUP),
         member_ids=member_ids,
         actor=request.user,
+        enqueue=issue_job_run_task.delay,
     )
     return redirect("backoffice:coupon_job", job_id=job.pk)
 

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from coupons import selectors
+from coupons.issuing import coupon_code_normalise
 from coupons.models import Coupon
-from coupons.services import coupon_code_normalise, coupon_refusal
+from coupons.redeeming import coupon_refusal
 from members.card_codes import barcode_svg, qr_svg
 from members.session import member_required
 

@@ -1,4 +1,5 @@
-"""Member messages: one service writes inbox rows in bulk and queues the WeChat pushes."""
+"""Member messages: one service writes inbox rows in bulk and queues the WeChat pushes
+(members.tasks.messages_push, which runs members.wechat_push for each)."""
 
 from django.conf import settings
 from django.db import transaction
@@ -6,9 +7,9 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from core.audit import audit_log
-from members import wechat
 from members.models import Member, Message, WechatIdentity, link_validator
 from members.scoping import scoped_members
+from members.tasks import messages_push
 
 BATCH = 1000
 
@@ -28,8 +29,6 @@ def messages_send(
     `title` and `body` may be lazy translations with `%(name)s` placeholders filled from
     `params`: they are rendered here in the members' language (LANGUAGE_CODE), whatever
     language the staff member, request or task that sends them is in."""
-    from members.tasks import messages_push
-
     if link:
         link_validator(link)
     title, body = message_render(title, params), message_render(body, params)
@@ -94,41 +93,6 @@ def message_render(text, params: dict | None = None) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         rendered = str(text)
         return rendered % params if params else rendered
-
-
-def message_push(*, message_id: int) -> Message:
-    """Push one pending message to the member's WeChat and record how it went (idempotent)."""
-    with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
-        if message.push_status != Message.Push.PENDING:
-            return message  # pushed already, or a redelivered task
-        identity = (
-            WechatIdentity.objects.filter(
-                app_id=settings.WECHAT_APP_ID, member_id=message.member_id
-            )
-            .order_by("-last_login_at")
-            .first()
-        )
-        if identity is None:
-            message.push_status = Message.Push.NONE
-        else:
-            try:
-                wechat.template_message_send(
-                    openid=identity.openid,
-                    title=message.title,
-                    body=message.body,
-                    url=message.link if message.link.startswith("https://") else "",
-                )
-                message.push_status = Message.Push.SENT
-            except wechat.WeChatError as exc:
-                message.push_status = (
-                    Message.Push.NOT_FOLLOWING
-                    if exc.errcode == wechat.NOT_FOLLOWING
-                    else Message.Push.FAILED
-                )
-                message.push_error = f"errcode {exc.errcode}" if exc.errcode else "unreachable"
-        message.save(update_fields=["push_status", "push_error"])
-    return message
 
 
 def message_read(*, member: Member, message_id: int) -> Message:

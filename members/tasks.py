@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from members.messaging import message_push
+from members.wechat_push import message_push
 
 
 @shared_task(acks_late=True)

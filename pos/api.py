@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.masking import mask_name
-from coupons.services import basket_lines, coupon_verify_request
+from coupons.redeeming import basket_lines, coupon_verify_request
 from loyalty.ledger import points_balance
 from loyalty.models import PointsAccount
 from loyalty.receipts import LineIn, ReceiptConflict, ReceiptIn, ReceiptInvalid, receipt_replay

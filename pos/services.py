@@ -13,7 +13,7 @@ from django.db import transaction
 
 from core.audit import audit_log
 from core.masking import mask_phone
-from coupons.services import ReceiptCouponRefused, receipt_coupons_use
+from coupons.redeeming import ReceiptCouponRefused, receipt_coupons_use
 from loyalty.models import Receipt
 from loyalty.receipts import ReceiptIn, ReceiptInvalid, receipt_record
 from members.card_codes import card_code_resolve

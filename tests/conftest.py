@@ -22,9 +22,11 @@ from django.utils import timezone
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from config.celery import app  # noqa: E402
+from coupons.models import Campaign, CouponTemplate  # noqa: E402
 from pos.services import pos_terminal_create  # noqa: E402
 from pos.signing import pos_signature  # noqa: E402
-from tests.factories import MemberFactory, StaffFactory, StoreFactory  # noqa: E402
+from tests.members.factories import MemberFactory, StaffFactory  # noqa: E402
+from tests.stores.factories import StoreFactory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", Path(__file__).parent.parent / "test-output"))
@@ -95,6 +97,13 @@ def member_factory(db):
 @pytest.fixture
 def staff_factory(db):
     return StaffFactory
+
+
+def once() -> dict:
+    """A fresh one-time token for a staff form guarded by core.once.submit_once."""
+    from core.once import FIELD, once_token_new
+
+    return {FIELD: once_token_new()}
 
 
 def tools_missing(tools: list[str]) -> None:
@@ -212,6 +221,29 @@ def loyalty_defaults(request):
 def _transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker and marker.kwargs.get("transaction"))
+
+
+# --- Coupons: a campaign and templates (coupons and pos tests) -----------------------------
+
+
+@pytest.fixture
+def campaign(db):
+    return Campaign.objects.create(name="双十一", channel=Campaign.Channel.MANUAL)
+
+
+@pytest.fixture
+def make_template(db):
+    def make(code="CASH10", **fields):
+        defaults = {
+            "name": code,
+            "kind": CouponTemplate.Kind.CASH,
+            "face_value_fen": 1000,
+            "valid_days": 30,
+        }
+        defaults.update(fields)
+        return CouponTemplate.objects.create(code=code.lower(), **defaults)
+
+    return make
 
 
 # --- A member signing in through the fake WeChat and binding a phone -------------------------

@@ -26,8 +26,8 @@ from config.demo import catalog
 from core.bulk import foreign_keys_suspended
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
+from coupons.issuing import campaign_get_or_create, coupons_issue_bulk
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
-from coupons.services import campaign_get_or_create, coupons_issue_bulk
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Receipt, ReceiptLine

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from members.models import StaffProfile
 from tests.conftest import screenshot
-from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory
+from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

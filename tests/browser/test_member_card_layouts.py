@@ -12,7 +12,8 @@ from loyalty.models import PointsEntry
 from members.models import CardPageSettings, MenuButton
 from tests.browser.live import member_sign_in
 from tests.conftest import screenshot
-from tests.factories import MemberFactory, StoreFactory
+from tests.members.factories import MemberFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,8 @@ from loyalty.models import ReceiptClaim
 from members.models import StaffProfile
 from tests.browser.live import member_sign_in
 from tests.conftest import screenshot
-from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory, StoreFactory
+from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,14 +8,15 @@ from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from coupons.issuing import coupon_issue
 from coupons.models import Campaign, Coupon, CouponTemplate
-from coupons.services import coupon_issue
 from loyalty.defaults import loyalty_defaults_install
 from members.models import StaffProfile
 from pos.services import pos_terminal_create
 from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import RESULTS_DIR, screenshot
-from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory, StoreFactory
+from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VERIFY = "/api/pos/v1/coupons/verify"

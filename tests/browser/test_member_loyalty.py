@@ -11,7 +11,8 @@ from loyalty.defaults import loyalty_defaults_install
 from pos.services import pos_terminal_create
 from tests.browser.live import member_sign_in, pos_post
 from tests.conftest import screenshot
-from tests.factories import MemberFactory, StoreFactory
+from tests.members.factories import MemberFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from members.models import Interest, MemberProfile
 from tests.conftest import screenshot
-from tests.factories import MemberFactory, signed_in_as
+from tests.members.factories import MemberFactory, signed_in_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

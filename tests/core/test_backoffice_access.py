@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, Permission, User
 
 from core.roles import ROLE_PERMISSIONS, Role
 from core.templatetags.money import yuan
-from tests.factories import StaffFactory
+from tests.members.factories import StaffFactory
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from core.models import AuditLog
 from core.roles import Role
 from members.models import SmsCode, WechatIdentity
 from members.session import SESSION_KEY
-from tests.factories import TEST_PASSWORD, MemberFactory, StaffFactory
+from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 

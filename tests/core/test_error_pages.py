@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from core.roles import Role
-from tests.factories import StaffFactory
+from tests.members.factories import StaffFactory
 
 H5_SHELL = "weui.min.css"
 BACKOFFICE_SHELL = "backoffice/css/backoffice.css"

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from core.roles import Role
-from tests.factories import TEST_PASSWORD, StaffFactory
+from tests.members.factories import TEST_PASSWORD, StaffFactory
 
 
 def _login(ip, password):

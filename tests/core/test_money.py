@@ -47,7 +47,7 @@ def test_the_campaign_csv_writes_negative_amounts_exactly(client, monkeypatch):
 
     from core.roles import Role
     from coupons import selectors
-    from tests.factories import StaffFactory
+    from tests.members.factories import StaffFactory
 
     row = selectors.CampaignResult(
         campaign_id=1,

@@ -4,7 +4,7 @@
 import pytest
 
 from core.roles import Role
-from tests.factories import StaffFactory
+from tests.members.factories import StaffFactory
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_a_nul_in_any_cell_of_a_member_import_rejects_that_row_only(db, tmp_path
     from django.core.management import CommandError, call_command
 
     from members.models import Member
-    from tests.factories import StoreFactory
+    from tests.stores.factories import StoreFactory
 
     StoreFactory(code="S01")
     good = ["880000000018", "13900000001", "张三", "F", "1990-01-02", "2020-01-01", "S01"]

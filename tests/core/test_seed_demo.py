@@ -210,8 +210,8 @@ def test_the_demo_coupons_are_scoped_as_they_read_and_their_floors_match_the_gui
 
 @pytest.mark.django_db
 def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(demo, client):
+    from coupons.issuing import campaign_get_or_create, coupon_issue
     from coupons.models import Campaign, CouponTemplate
-    from coupons.services import campaign_get_or_create, coupon_issue
     from pos.models import PosTerminal
     from tests.conftest import PosClient
 

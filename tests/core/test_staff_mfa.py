@@ -8,7 +8,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 
 from core.roles import Role
-from tests.factories import TEST_PASSWORD, StaffFactory
+from tests.members.factories import TEST_PASSWORD, StaffFactory
 
 
 def _code(secret: str) -> str:

@@ -13,7 +13,8 @@ from core.roles import Role
 from loyalty.ledger import points_balance
 from loyalty.models import PointsEntry
 from members.models import Message
-from tests.factories import MemberFactory, StaffFactory, once
+from tests.conftest import once
+from tests.members.factories import MemberFactory, StaffFactory
 
 
 def token_of(html: str) -> str:

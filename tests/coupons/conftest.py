@@ -5,34 +5,15 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from coupons.models import Campaign, Coupon, CouponTemplate
-from coupons.services import coupon_issue, coupon_use, coupon_void
-from tests.factories import StaffFactory
+from coupons.issuing import coupon_issue
+from coupons.models import Coupon
+from coupons.redeeming import coupon_use, coupon_void
+from tests.members.factories import StaffFactory
 
 
 @pytest.fixture(autouse=True)
 def _loyalty_defaults(loyalty_defaults):
     """Coupons are used on receipts that earn points: the default tiers and earning rules."""
-
-
-@pytest.fixture
-def campaign(db):
-    return Campaign.objects.create(name="双十一", channel=Campaign.Channel.MANUAL)
-
-
-@pytest.fixture
-def make_template(db):
-    def make(code="CASH10", **fields):
-        defaults = {
-            "name": code,
-            "kind": CouponTemplate.Kind.CASH,
-            "face_value_fen": 1000,
-            "valid_days": 30,
-        }
-        defaults.update(fields)
-        return CouponTemplate.objects.create(code=code.lower(), **defaults)
-
-    return make
 
 
 # --- Pages: coupons in every state, staff of every role ------------------------------------

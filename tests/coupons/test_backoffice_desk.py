@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from core.roles import Role
 from coupons.models import Coupon
-from tests.factories import StoreFactory, once
+from tests.conftest import once
+from tests.stores.factories import StoreFactory
 
 DESK = "/backoffice/coupons/desk/"
 REDEEM = "/backoffice/coupons/desk/redeem/"

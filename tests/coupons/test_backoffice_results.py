@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.roles import Role
+from coupons.issuing import coupon_issue
 from coupons.models import Campaign
-from coupons.services import coupon_issue, coupon_use
+from coupons.redeeming import coupon_use
 from tests.conftest import sale
-from tests.factories import StoreFactory
+from tests.stores.factories import StoreFactory
 
 RESULTS = "/backoffice/coupons/campaigns/"
 EXPORT = "/backoffice/coupons/campaigns/results.csv"

@@ -6,7 +6,9 @@ import pytest
 
 from core.roles import Role
 from coupons.models import Coupon, IssueJob
-from tests.factories import MemberFactory, StoreFactory, once
+from tests.conftest import once
+from tests.members.factories import MemberFactory
+from tests.stores.factories import StoreFactory
 
 DESK = "/backoffice/coupons/desk/"
 REDEEM = "/backoffice/coupons/desk/redeem/"

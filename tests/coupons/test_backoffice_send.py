@@ -9,7 +9,8 @@ from core.models import AuditLog
 from core.roles import Role
 from coupons.models import Campaign, Coupon, IssueJob
 from loyalty.models import PointsAccount, Tier
-from tests.factories import StoreFactory, once
+from tests.conftest import once
+from tests.stores.factories import StoreFactory
 
 SEND = "/backoffice/coupons/send/"
 
@@ -115,7 +116,7 @@ def test_sending_the_same_form_twice_issues_once(marketing, make_template, membe
 def test_the_service_refuses_a_form_sent_again_and_audits_once(
     make_template, campaign, member_factory, staff_user
 ):
-    from coupons.services import CouponsAlreadySent, coupons_send
+    from coupons.issuing import CouponsAlreadySent, coupons_send
 
     template, member, actor = (
         make_template(per_member_limit=0),

@@ -8,8 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
-from coupons.services import (
+from coupons.issuing import (
     CODE_ALPHABET,
     CouponError,
     birthday_coupons_issue,
@@ -18,6 +17,7 @@ from coupons.services import (
     validity_for,
     welcome_coupons_issue,
 )
+from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
 from members.models import Member
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

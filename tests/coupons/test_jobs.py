@@ -8,9 +8,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from coupons import services
+from coupons import issuing
+from coupons.issuing import coupons_issue_bulk, issue_job_create, issue_job_run
 from coupons.models import Coupon, IssueJob, IssueRule
-from coupons.services import coupons_issue_bulk, issue_job_create, issue_job_run
 from coupons.tasks import birthday_coupons_nightly, issue_job_run_task
 
 
@@ -38,7 +38,7 @@ def test_a_job_works_in_chunks_and_each_commits_its_progress(make_job, members, 
         seen.append((IssueJob.objects.get(pk=job.pk).processed, len(kwargs["member_ids"])))
         return coupons_issue_bulk(**kwargs)
 
-    monkeypatch.setattr(services, "coupons_issue_bulk", spy)
+    monkeypatch.setattr(issuing, "coupons_issue_bulk", spy)
     issue_job_run(job_id=job.pk, chunk_size=3)
 
     job.refresh_from_db()
@@ -63,7 +63,7 @@ def test_after_a_crash_a_rerun_resumes_and_nobody_gets_two(make_job, members, mo
             raise RuntimeError("worker lost")
         return coupons_issue_bulk(**kwargs)
 
-    monkeypatch.setattr(services, "coupons_issue_bulk", crash_on_second_chunk)
+    monkeypatch.setattr(issuing, "coupons_issue_bulk", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         issue_job_run(job_id=job.pk, chunk_size=3)
     job.refresh_from_db()
@@ -126,6 +126,7 @@ def test_the_task_runs_the_job_queued_after_commit(
             campaign=campaign,
             member_ids=[*members, members[0]],
             actor=staff_factory().user,
+            enqueue=issue_job_run_task.delay,
         )
     assert job.total == 7 and job.status == "queued" and not Coupon.objects.exists()
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from coupons.models import Coupon
 from stores.models import Brand, Floor
 from tests.coupons.conftest import coupon_cards
-from tests.factories import StoreFactory, signed_in_as
+from tests.members.factories import signed_in_as
+from tests.stores.factories import StoreFactory
 
 
 @pytest.fixture

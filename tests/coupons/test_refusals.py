@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from core.exceptions import ServiceError
+from coupons.redeeming import coupon_refusal, coupon_use
 from coupons.rules import REFUSALS, VERIFY_REFUSALS, Refusal
-from coupons.services import coupon_refusal, coupon_use
 from pos.openapi import pos_openapi
 
 

@@ -6,8 +6,9 @@ from core.models import AuditLog
 from core.roles import Role
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsEntry
-from tests.conftest import sale
-from tests.factories import MemberFactory, StaffFactory, StoreFactory, once
+from tests.conftest import once, sale
+from tests.members.factories import MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 
 @pytest.fixture

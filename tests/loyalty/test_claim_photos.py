@@ -13,7 +13,8 @@ from PIL import ExifTags, Image
 from core.roles import Role
 from loyalty.models import LoyaltySettings, ReceiptClaim
 from loyalty.services import claim_submit
-from tests.factories import StaffFactory, StoreFactory, signed_in_as
+from tests.members.factories import StaffFactory, signed_in_as
+from tests.stores.factories import StoreFactory
 
 RANDOM_NAME = re.compile(r"claims/[0-9a-f]{32}\.jpg")
 

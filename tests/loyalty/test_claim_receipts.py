@@ -16,10 +16,10 @@ from core.roles import Role
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsEntry, Receipt, ReceiptClaim
 from loyalty.services import claim_approve
-from tests.conftest import sale
-from tests.factories import StaffFactory, once
+from tests.conftest import once, sale
 from tests.loyalty.test_claims import _claim
 from tests.loyalty.test_import_receipts import row, run
+from tests.members.factories import StaffFactory
 
 
 @pytest.fixture(autouse=True)
@@ -211,8 +211,8 @@ def test_staff_set_the_pos_number_when_approving_on_the_page(client, pos, member
 
 
 def test_the_member_may_give_the_pos_number(client, member, store):
-    from tests.factories import signed_in_as
     from tests.loyalty.test_claims import photo
+    from tests.members.factories import signed_in_as
 
     signed_in_as(client, member)
     client.post(

@@ -16,7 +16,9 @@ from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import Receipt, ReceiptClaim
 from loyalty.services import claim_approve, claim_reject, claim_submit
 from members.models import Message
-from tests.factories import StaffFactory, StoreFactory, once, signed_in_as
+from tests.conftest import once
+from tests.members.factories import StaffFactory, signed_in_as
+from tests.stores.factories import StoreFactory
 
 
 def photo(name="receipt.jpg"):

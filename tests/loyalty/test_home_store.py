@@ -17,8 +17,9 @@ from members import models as member_models
 from members import scoping
 from members.models import Member, StaffProfile
 from tests.conftest import authorize, sale, send_and_bind, start
-from tests.factories import MemberFactory, StaffFactory, StoreFactory
 from tests.loyalty.test_claims import _claim
+from tests.members.factories import MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 

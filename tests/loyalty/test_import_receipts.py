@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from coupons.issuing import coupon_issue
 from coupons.models import Campaign, CouponTemplate
-from coupons.services import coupon_issue
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine, Tier
 from members.models import Member

@@ -19,7 +19,8 @@ from loyalty.ledger import InsufficientPoints, ledger_check, points_balance, poi
 from loyalty.models import PointsEntry, Receipt
 from loyalty.receipts import LineIn, ReceiptIn, ReceiptInvalid, receipt_record
 from loyalty.services import points_adjust
-from tests.factories import MemberFactory, StaffFactory, StoreFactory
+from tests.members.factories import MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 
 class LedgerMachine(RuleBasedStateMachine):

@@ -5,7 +5,7 @@ import pytest
 from loyalty.models import Receipt
 from stores.models import Category
 from tests.conftest import sale
-from tests.factories import signed_in_as
+from tests.members.factories import signed_in_as
 
 
 @pytest.fixture

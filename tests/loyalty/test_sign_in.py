@@ -10,7 +10,7 @@ from core.exceptions import ServiceError
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import LoyaltySettings, PointsEntry
 from loyalty.services import sign_in
-from tests.factories import signed_in_as
+from tests.members.factories import signed_in_as
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

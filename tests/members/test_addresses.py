@@ -4,7 +4,7 @@ import pytest
 
 from members.models import DeliveryAddress
 from members.profile import ADDRESSES_MAX
-from tests.factories import AddressFactory, MemberFactory, signed_in_as
+from tests.members.factories import AddressFactory, MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

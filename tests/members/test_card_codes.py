@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from members.card_codes import card_code_issue, card_code_resolve
 from members.models import Member
-from tests.factories import MemberFactory, signed_in_as
+from tests.members.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,9 @@ from members.admin import MemberResource
 from members.models import Member, Message
 from members.services import member_create
 from pos.services import pos_terminal_create
-from tests.conftest import PosClient, sale
-from tests.factories import StaffFactory, StoreFactory, once
+from tests.conftest import PosClient, once, sale
+from tests.members.factories import StaffFactory
+from tests.stores.factories import StoreFactory
 
 # Receipts earn points: the default tiers and earning rules.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loyalty_defaults")]

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from members.models import CardPageSettings, MenuButton, WechatIdentity
 from tests.conftest import authorize, start
-from tests.factories import MemberFactory, signed_in_as
+from tests.members.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

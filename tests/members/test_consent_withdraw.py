@@ -6,7 +6,7 @@ from django.test import Client
 from core.models import AuditLog
 from members.models import Consent, Member
 from members.profile import member_identity_set
-from tests.factories import signed_in_as
+from tests.members.factories import signed_in_as
 
 IDS = ["33010619900101123X", "110105198503024565"]
 

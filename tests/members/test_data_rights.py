@@ -6,7 +6,7 @@ from django.utils import timezone
 from loyalty.models import Receipt, ReceiptLine
 from members.messaging import messages_send
 from members.models import Member
-from tests.factories import MemberFactory, signed_in_as
+from tests.members.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_the_copy_has_the_extended_profile_addresses_and_consents(client):
 
     from members.models import Interest
     from members.profile import member_identity_set, member_profile_update
-    from tests.factories import AddressFactory, national_id_make
+    from tests.members.factories import AddressFactory, national_id_make
 
     me, other = MemberFactory(name="王芳", gender="U"), MemberFactory(gender="U")
     number = national_id_make(date(1990, 3, 7))

@@ -17,7 +17,7 @@ HEADER = "card_no,phone,name,gender,birthday,registered_at,store"
 
 @pytest.fixture
 def store(db):
-    from tests.factories import StoreFactory
+    from tests.stores.factories import StoreFactory
 
     return StoreFactory(code="S01", name="武林旗舰店")
 

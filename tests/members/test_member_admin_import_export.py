@@ -11,7 +11,7 @@ from import_export.admin import ImportMixin
 
 from core.export_formats import formula_escape
 from members.admin import MemberAdmin
-from tests.factories import MemberFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 

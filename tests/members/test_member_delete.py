@@ -27,7 +27,7 @@ from members.profile import member_identity_set, member_profile_update
 from members.selectors import member_by_national_id
 from members.session import SESSION_KEY
 from tests.conftest import authorize, start
-from tests.factories import AddressFactory, MemberFactory, national_id_make, signed_in_as
+from tests.members.factories import AddressFactory, MemberFactory, national_id_make, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

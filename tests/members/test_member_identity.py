@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from members.models import Consent, Member
 from members.profile import ID_CONSENT_POLICY_VERSION
-from tests.factories import MemberFactory, national_id_make, signed_in_as
+from tests.members.factories import MemberFactory, national_id_make, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

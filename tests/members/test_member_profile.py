@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from members.models import Interest, MemberProfile
 from members.selectors import member_profile_completeness
-from tests.factories import AddressFactory, MemberFactory, signed_in_as
+from tests.members.factories import AddressFactory, MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from core.models import AuditLog
 from core.roles import Role
 from members.models import StaffProfile
 from members.profile import member_identity_set
-from tests.factories import MemberFactory, StaffFactory, national_id_make
+from tests.members.factories import MemberFactory, StaffFactory, national_id_make
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,8 @@ import pytest
 from core.models import AuditLog
 from core.roles import Role
 from members.models import Message, StaffProfile
-from tests.factories import MemberFactory, StaffFactory, once
+from tests.conftest import once
+from tests.members.factories import MemberFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from members.messaging import messages_send
 from members.models import Member, Message, WechatIdentity
-from tests.factories import MemberFactory, signed_in_as
+from tests.members.factories import MemberFactory, signed_in_as
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from members.national_id import NationalIdError, national_id_parse
-from tests.factories import national_id_make
+from tests.members.factories import national_id_make
 
 TODAY = date(2026, 11, 25)
 

@@ -15,7 +15,7 @@ from core.masking import mask_name, mask_national_id, mask_phone
 from members.pii import pii_blind_index, pii_decrypt, pii_encrypt, pii_key_decode
 from members.profile import member_identity_set
 from members.selectors import member_by_national_id
-from tests.factories import MemberFactory, national_id_make
+from tests.members.factories import MemberFactory, national_id_make
 
 ID_NUMBER = national_id_make(date(1990, 3, 7), region="330106", serial=47)  # 330106199003074xx
 OTHER_KEY = "q3Ut8yV0b6m1C2p9xZk4L7wE5rT0aS8dF1gH2jK3lM4="

@@ -8,7 +8,7 @@ from members.card_codes import card_code_resolve
 from members.models import Consent, Member, SmsCode, WechatIdentity
 from members.profile import PRIVACY_POLICY_VERSION
 from tests.conftest import authorize, send_and_bind, start
-from tests.factories import MemberFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 

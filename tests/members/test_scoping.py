@@ -5,7 +5,8 @@ from django.utils import timezone
 from loyalty.models import Receipt
 from members.models import Member, StaffProfile
 from members.scoping import scoped
-from tests.factories import MemberFactory, StaffFactory, StoreFactory
+from tests.members.factories import MemberFactory, StaffFactory
+from tests.stores.factories import StoreFactory
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 from core.models import AuditLog
 from core.roles import Role
 from members.models import StaffProfile
-from tests.factories import StaffFactory
+from tests.members.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from members.models import WechatIdentity
 from members.session import SESSION_KEY
 from tests.conftest import authorize, start
-from tests.factories import MemberFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from coupons.issuing import CouponError, campaign_get_or_create, coupons_issue_bulk
 from coupons.models import Campaign, CouponTemplate
-from coupons.services import CouponError, campaign_get_or_create, coupons_issue_bulk
 from members.cards import card_nos_parse
 from members.models import Member
 

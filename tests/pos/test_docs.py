@@ -13,7 +13,8 @@ from loyalty.models import Receipt
 from pos.openapi import pos_openapi
 from pos.services import pos_terminal_create
 from tests.conftest import tools_missing
-from tests.factories import MemberFactory, StoreFactory
+from tests.members.factories import MemberFactory
+from tests.stores.factories import StoreFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

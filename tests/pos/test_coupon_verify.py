@@ -8,12 +8,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from coupons.issuing import coupon_issue
 from coupons.models import Coupon, CouponVerification
-from coupons.services import coupon_issue, coupon_void
+from coupons.redeeming import coupon_void
 from loyalty.ledger import points_balance
 from stores.models import Brand, Floor, Shop
 from tests.conftest import PosClient, sale
-from tests.factories import StaffFactory, StoreFactory
+from tests.members.factories import StaffFactory
+from tests.stores.factories import StoreFactory
 
 VERIFY = "/api/pos/v1/coupons/verify"
 

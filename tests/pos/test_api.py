@@ -12,7 +12,7 @@ from members.card_codes import card_code_issue
 from pos.models import PosTerminal
 from pos.services import pos_terminal_create
 from tests.conftest import sale
-from tests.factories import StoreFactory
+from tests.stores.factories import StoreFactory
 
 RECEIPTS = "/api/pos/v1/receipts"
 

@@ -1,3 +1,6 @@
+"""Factories of members/: members, staff users and their profiles, addresses; a member signed
+into the test client, a valid national ID number."""
+
 from datetime import date
 
 import factory
@@ -9,28 +12,9 @@ from members.cards import card_no_random
 from members.models import DeliveryAddress, Member, StaffProfile, WechatIdentity
 from members.national_id import national_id_check_char
 from members.session import SESSION_KEY
-from stores.models import Region, Store
+from tests.stores.factories import StoreFactory
 
 TEST_PASSWORD = "correct horse 2026"
-
-
-class RegionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Region
-        django_get_or_create = ["code"]
-
-    code = factory.Sequence(lambda n: f"R{n}")
-    name = factory.LazyAttribute(lambda o: f"区域{o.code}")
-
-
-class StoreFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Store
-        django_get_or_create = ["code"]
-
-    code = factory.Sequence(lambda n: f"T{n:02d}")
-    name = factory.LazyAttribute(lambda o: f"测试门店{o.code}")
-    region = factory.SubFactory(RegionFactory)
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
@@ -104,10 +88,3 @@ def national_id_make(birth_date: date, *, female: bool = True, region: str = "33
     sequence = serial * 10 + (2 if female else 1)  # the 17th digit's parity is the gender
     first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
     return first17 + national_id_check_char(first17)
-
-
-def once() -> dict:
-    """A fresh one-time token for a staff form guarded by core.once.submit_once."""
-    from core.once import FIELD, once_token_new
-
-    return {FIELD: once_token_new()}

@@ -1,0 +1,250 @@
+"""Using coupons: a till's basket as the rules see it, the refusal a coupon's state gives,
+the use itself (核销) from the POS API, a receipt or the desk, giving coupons back after a
+refund, and voiding. Every use locks the coupon row, so a coupon is consumed exactly once."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coupons import rules
+from coupons.issuing import CouponError, coupon_code_normalise
+from coupons.models import Coupon, CouponTemplate, CouponVerification
+from loyalty.models import Receipt
+from members.models import Member
+from stores.models import Brand, Category, Shop, Store
+
+
+def basket_lines(*, store: Store, lines: list[dict]) -> list[rules.BasketLine]:
+    """Till lines (brand and category by name, as on receipts) as the rules see them."""
+    brands = {b.name: b.pk for b in Brand.objects.filter(name__in={x.get("brand") for x in lines})}
+    categories = {
+        c.name: (c.pk, c.parent_id)
+        for c in Category.objects.filter(name__in={x.get("category") for x in lines})
+    }
+    floors: dict[int, set[int]] = {}
+    for brand_id, floor_id in Shop.objects.filter(
+        brand_id__in=brands.values(), floor__store=store, is_active=True
+    ).values_list("brand_id", "floor_id"):
+        floors.setdefault(brand_id, set()).add(floor_id)
+    result = []
+    for line in lines:
+        brand_id = brands.get(line.get("brand"))
+        category_id, parent_id = categories.get(line.get("category"), (None, None))
+        result.append(
+            rules.BasketLine(
+                amount_fen=line["amount_fen"],
+                brand_id=brand_id,
+                category_id=category_id,
+                parent_category_id=parent_id,
+                floor_ids=frozenset(floors.get(brand_id, ())),
+            )
+        )
+    return result
+
+
+def terms_of(template: CouponTemplate) -> rules.Terms:
+    return rules.Terms(
+        kind=template.kind,
+        face_value_fen=template.face_value_fen,
+        min_spend_fen=template.min_spend_fen,
+        percent_off=template.percent_off,
+        max_discount_fen=template.max_discount_fen,
+        store_ids=frozenset(template.stores.values_list("pk", flat=True)),
+        floor_ids=frozenset(template.floors.values_list("pk", flat=True)),
+        brand_ids=frozenset(template.brands.values_list("pk", flat=True)),
+        category_ids=frozenset(template.categories.values_list("pk", flat=True)),
+    )
+
+
+def coupon_refusal(*, coupon: Coupon, now: datetime | None = None) -> rules.Refusal | None:
+    """Why `coupon` cannot be used at `now` whatever the basket (voided, used, not yet or no
+    longer valid), as the Refusal coupon_use would raise; None if its state allows a use."""
+    reason = rules.state_refusal(
+        status=coupon.status,
+        valid_from=coupon.valid_from,
+        valid_until=coupon.valid_until,
+        now=now or timezone.now(),
+    )
+    return rules.Refusal(reason) if reason else None
+
+
+def coupon_use(
+    *,
+    code: str,
+    store: Store,
+    pos_no: str,
+    member: Member | None,
+    basket_fen: int,
+    lines: list[rules.BasketLine],
+    cashier: str = "",
+    receipt: Receipt | None = None,
+    now: datetime | None = None,
+) -> Coupon:
+    """核销: check owner, state, validity, scope and threshold, then consume the coupon,
+    recording where, by whom and what it took off. rules.Refusal with the reason otherwise.
+    Locks the coupon row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        coupon = (
+            Coupon.objects.select_for_update(of=("self",))
+            .select_related("template")
+            .filter(code=coupon_code_normalise(code))
+            .first()
+        )
+        if coupon is None:
+            raise rules.Refusal("unknown_code")
+        if member is None or coupon.member_id != member.pk:
+            raise rules.Refusal("not_owner")
+        refused = coupon_refusal(coupon=coupon, now=now)
+        if refused is not None:
+            raise refused
+        discount = rules.discount_fen(
+            terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
+        )
+        coupon.status, coupon.used_at, coupon.discount_fen = Coupon.Status.USED, now, discount
+        coupon.used_store, coupon.used_pos_no, coupon.used_cashier = store, pos_no, cashier[:32]
+        coupon.used_receipt = receipt
+        coupon.save(
+            update_fields=[
+                "status",
+                "used_at",
+                "discount_fen",
+                "used_store",
+                "used_pos_no",
+                "used_cashier",
+                "used_receipt",
+            ]
+        )
+    return coupon
+
+
+def coupon_verify_request(*, terminal, request_id: str, code: str, **use) -> tuple[int, dict]:
+    """The POS verify call: (HTTP status, answer). The same terminal and request_id get the
+    first answer again, success or refusal, without consuming anything twice."""
+    previous = CouponVerification.objects.filter(terminal=terminal, request_id=request_id).first()
+    if previous is not None:
+        return previous.status_code, previous.response
+    try:
+        with transaction.atomic():
+            try:
+                coupon = coupon_use(code=code, **use)
+                status, body = (
+                    200,
+                    {
+                        "code": coupon.code,
+                        "discount_fen": coupon.discount_fen,
+                        "status": "used",
+                    },
+                )
+            except rules.Refusal as refusal:
+                status, body = 409, {"error": refusal.reason}
+            CouponVerification.objects.create(
+                terminal=terminal,
+                request_id=request_id,
+                code=code[:64],
+                status_code=status,
+                response=body,
+            )
+    except IntegrityError:  # the same request_id raced in; its answer is the first
+        previous = CouponVerification.objects.get(terminal=terminal, request_id=request_id)
+        return previous.status_code, previous.response
+    return status, body
+
+
+def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]) -> list[dict]:
+    """The coupons a receipt names: each is consumed for this receipt now, or, if the same
+    till verified it moments before, linked to the receipt. ReceiptCouponRefused on the
+    first that cannot be used (the caller rolls the receipt back)."""
+    if not codes:
+        return []
+    coupons = list(
+        Coupon.objects.select_related("template").filter(
+            code__in=[coupon_code_normalise(c) for c in codes]
+        )
+    )
+    if len(codes) > 1 and any(not c.template.stackable for c in coupons):
+        raise ReceiptCouponRefused(0, "not_stackable")
+    member = receipt.member
+    basket = basket_lines(store=receipt.store, lines=lines)
+    results = []
+    for index, code in enumerate(codes):
+        normal = coupon_code_normalise(code)
+        verified = (
+            Coupon.objects.select_for_update()
+            .filter(
+                code=normal,
+                status=Coupon.Status.USED,
+                used_receipt__isnull=True,
+                used_store=receipt.store,
+                used_pos_no=receipt.pos_no,
+                member=member,
+            )
+            .first()
+        )
+        if verified is not None:
+            verified.used_receipt = receipt
+            verified.save(update_fields=["used_receipt"])
+            coupon = verified
+        else:
+            try:
+                coupon = coupon_use(
+                    code=normal,
+                    store=receipt.store,
+                    pos_no=receipt.pos_no,
+                    member=member,
+                    basket_fen=receipt.total_fen,
+                    lines=basket,
+                    receipt=receipt,
+                )
+            except rules.Refusal as refusal:
+                raise ReceiptCouponRefused(index, refusal.reason) from None
+        results.append({"code": coupon.code, "status": "used", "discount_fen": coupon.discount_fen})
+    return results
+
+
+class ReceiptCouponRefused(rules.Refusal):
+    """A coupon a receipt names (at `index` of its list) that cannot be used."""
+
+    def __init__(self, index: int, reason: str):
+        self.index = index
+        super().__init__(reason)
+
+
+def receipt_coupons_restore(*, sale: Receipt, now: datetime | None = None) -> int:
+    """A sale refunded in full gives back its coupons that are still valid."""
+    now = now or timezone.now()
+    return Coupon.objects.filter(
+        used_receipt=sale, status=Coupon.Status.USED, valid_until__gt=now
+    ).update(
+        status=Coupon.Status.UNUSED,
+        used_at=None,
+        used_store=None,
+        used_pos_no="",
+        used_cashier="",
+        used_receipt=None,
+        discount_fen=0,
+    )
+
+
+def coupon_void(*, coupon: Coupon, reason: str, actor) -> Coupon:
+    from core.audit import audit_log
+
+    reason = reason.strip()
+    if not reason:
+        raise CouponError(_("Give a reason for voiding."), code="reason_required")
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+        if coupon.status != Coupon.Status.UNUSED:
+            raise CouponError(_("Only an unused coupon can be voided."), code="not_unused")
+        coupon.status, coupon.voided_at, coupon.void_reason = (
+            Coupon.Status.VOIDED,
+            timezone.now(),
+            reason[:200],
+        )
+        coupon.save(update_fields=["status", "voided_at", "void_reason"])
+        audit_log(
+            actor=actor, action="coupons.coupon.voided", target=coupon, data={"reason": reason}
+        )
+    return coupon
