@@ -39,6 +39,8 @@ CUT_METHODS = (MEAN, MEDIAN, FIXED)
 
 ACTIVE, SILENT, DORMANT, LOST = "active", "silent", "dormant", "lost"
 STAGES = (ACTIVE, SILENT, DORMANT, LOST)
+# as rfm_export writes them (the deck's names, whatever the language of the page)
+STAGE_NAMES = {ACTIVE: "活跃", SILENT: "沉默", DORMANT: "睡眠", LOST: "流失"}
 
 ClassKey = tuple[bool, bool, bool]  # (r_short, f_high, m_high)
 

@@ -1,9 +1,12 @@
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
+from analytics.models import RfmRow, RfmSnapshot
+from analytics.rfm import STAGE_NAMES
 from core.dates import local_day_start
 from loyalty.models import Receipt
 from members.models import Member
@@ -65,3 +68,41 @@ def daily_sales(*, user, days: int = 30, today: date | None = None) -> list[dict
             }
         )
     return series
+
+
+EXPORT_HEADER = [
+    "card_no",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_class",
+    "lifecycle_stage",
+]
+
+
+def rfm_current_snapshot():
+    return RfmSnapshot.objects.filter(is_current=True).first()
+
+
+def rfm_export_rows(snapshot) -> Iterator[tuple]:
+    """The rows of `snapshot` as rfm_export writes them, by card number (bytewise)."""
+    rows = (
+        RfmRow.objects.filter(snapshot=snapshot)
+        .order_by(Collate("member__card_no", "C"))
+        .values_list(
+            "member__card_no",
+            "recency_days",
+            "frequency",
+            "monetary_fen",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_class",
+            "lifecycle_stage",
+        )
+    )
+    for row in rows.iterator(chunk_size=5000):
+        yield (*row[:8], STAGE_NAMES.get(row[8], ""))
