@@ -4,10 +4,29 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from analytics.defaults import rfm_defaults_install
+from core.beat import crontab_task_schedule, task_unschedule
+
+NIGHTLY = "analytics.tasks.rfm_run_nightly"
 
 
 def seed(apps, schema_editor):
     rfm_defaults_install(apps)
+
+
+def schedule(apps, schema_editor):
+    # after the tills' day is in (the loyalty jobs run at 01:30 and 03:00)
+    crontab_task_schedule(
+        apps,
+        name="rfm snapshot",
+        task=NIGHTLY,
+        minute="0",
+        hour="4",
+        description="Builds yesterday's RFM snapshot and lifecycle stages, then makes it current.",
+    )
+
+
+def unschedule(apps, schema_editor):
+    task_unschedule(apps, NIGHTLY)
 
 
 class Migration(migrations.Migration):
@@ -15,6 +34,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("members", "0013_master_data_to_stores"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
     operations = [
@@ -388,4 +408,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(schedule, unschedule),
     ]

@@ -22,6 +22,7 @@ def test_the_deck_naming_is_seeded_and_in_use(db):
 
 
 def test_the_common_naming_is_the_second_preset(db):
+    RfmSettings.current()  # installs the namings again after a transactional test's flush
     assert RfmPreset.objects.get(code="common").mapping() == {
         (True, True, True): "重要价值客户",
         (True, False, True): "重要发展",
