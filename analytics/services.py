@@ -7,6 +7,13 @@ the pure analytics.rfm, and writes the rows with COPY into a new snapshot; the s
 killed worker) leaves the previous snapshot current and its own snapshot `running` (marked
 `failed` by the handler, or by the next run when the process was killed).
 
+Lifecycle: the cut points are the settings' percentiles (default P50, P80, P95; Postgres's
+percentile_cont, interpolated) of every gap in days between consecutive purchase days of a
+member inside the window; recency below the first cut is 活跃, below the second 沉默, below
+the third 睡眠, else 流失 (no member bought on two days: no cuts, stage blank). Each member
+whose stage differs from the previous current snapshot's gets a LifecycleChange row (entering
+the snapshot: from blank; leaving it: to blank); the first snapshot records none.
+
 Two runs at once: a session advisory lock (core.locks) is taken first; the second run refuses
 at once with RfmRunInProgress rather than waiting, since it would only redo the same work.
 
@@ -33,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from analytics import rfm
-from analytics.models import LifecycleStage, RfmRow, RfmSettings, RfmSnapshot
+from analytics.models import RfmRow, RfmSettings, RfmSnapshot
 from core.dates import local_day_start
 from core.exceptions import ServiceError
 from core.locks import advisory_lock
@@ -228,7 +235,3 @@ def _build(snapshot: RfmSnapshot, settings: RfmSettings) -> None:
         snapshot.monetary_cut = scored.cuts.monetary if snapshot.row_count else None
         snapshot.lifecycle_cuts = lifecycle_cuts
         snapshot.save()
-
-
-def rfm_stage_label(code: str) -> str:
-    return str(LifecycleStage(code).label) if code else ""

@@ -84,7 +84,7 @@ def test_a_second_run_refuses_while_one_is_writing(fixture_mall):  # noqa: F811
             cursor.execute("LOCK TABLE analytics_rfmrow IN SHARE MODE")
         process = start_run("2026-06-30")
         wait_for(blocked_in_copy)
-        with pytest.raises(CommandError, match="Another RFM run is in progress"):
+        with pytest.raises(CommandError, match="另一个 RFM 计算正在进行"):
             call_command("rfm_run", "--as-of", "2026-07-03", "--window-days", "10")
         assert rfm_run_nightly() == {"skipped": "running elsewhere"}
     output, _ = process.communicate(timeout=60)
