@@ -177,6 +177,11 @@ class RfmSnapshot(models.Model):
         default=list,
         help_text=_("Recency from which a member is silent, dormant and lost."),
     )
+    interval_histogram = models.JSONField(
+        _("repurchase intervals"),
+        default=list,
+        help_text=_("[days, count] of the gaps between members' purchase days (366: longer)."),
+    )
     error = models.TextField(_("error"), blank=True)
 
     class Meta:

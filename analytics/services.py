@@ -31,6 +31,7 @@ they read the table in physical order and win on short windows.
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -60,8 +61,9 @@ SELECT member_id,
 HAVING COUNT(*) FILTER (WHERE kind = 'sale') > 0
 """
 
-# Gaps in days between consecutive purchase days of each member, inside the window.
-_INTERVAL_PERCENTILES = """
+# Gaps in days between consecutive purchase days of each member, inside the window: the
+# percentiles at the cuts, and how many gaps of each length (the tail above a year in one).
+_INTERVALS = """
 WITH days AS (
     SELECT DISTINCT member_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
       FROM loyalty_receipt
@@ -69,9 +71,12 @@ WITH days AS (
        AND occurred_at >= %(start)s AND occurred_at < %(end)s
 ), gaps AS (
     SELECT day - LAG(day) OVER (PARTITION BY member_id ORDER BY day) AS gap FROM days
+), valid AS (
+    SELECT gap FROM gaps WHERE gap IS NOT NULL
 )
-SELECT percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY gap)
-  FROM gaps WHERE gap IS NOT NULL
+SELECT (SELECT percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY gap) FROM valid),
+       (SELECT COALESCE(json_agg(json_build_array(g, n) ORDER BY g), '[]'::json)
+          FROM (SELECT LEAST(gap, 366) AS g, count(*) AS n FROM valid GROUP BY 1) h)
 """
 
 _CHANGES = """
@@ -126,15 +131,18 @@ def _aggregate(cursor, params: dict) -> _Aggregate:
     return _Aggregate(*columns)
 
 
-def _lifecycle_cuts(cursor, params: dict, settings: RfmSettings) -> list[float]:
+def _intervals(cursor, params: dict, settings: RfmSettings) -> tuple[list[float], list]:
+    """The lifecycle cuts (days) and the histogram of repurchase intervals [[days, gaps], …]."""
     percentiles = [
         settings.lifecycle_percentile_silent,
         settings.lifecycle_percentile_dormant,
         settings.lifecycle_percentile_lost,
     ]
-    cursor.execute(_INTERVAL_PERCENTILES, {**params, "fractions": [p / 100 for p in percentiles]})
-    cuts = cursor.fetchone()[0]
-    return [float(c) for c in cuts] if cuts else []
+    cursor.execute(_INTERVALS, {**params, "fractions": [p / 100 for p in percentiles]})
+    cuts, histogram = cursor.fetchone()
+    if isinstance(histogram, str):
+        histogram = json.loads(histogram)
+    return ([float(c) for c in cuts] if cuts else []), histogram
 
 
 def _copy_rows(cursor, snapshot_id: int, agg: _Aggregate, scored: rfm.Scored, stages) -> None:
@@ -210,7 +218,7 @@ def _build(snapshot: RfmSnapshot, settings: RfmSettings) -> None:
     mapping = settings.preset.mapping()
     with transaction.atomic(), connection.cursor() as cursor:
         agg = _aggregate(cursor, params)
-        lifecycle_cuts = _lifecycle_cuts(cursor, params, settings)
+        lifecycle_cuts, histogram = _intervals(cursor, params, settings)
         scored = rfm.score(
             agg.recency_days,
             agg.frequency,
@@ -234,4 +242,5 @@ def _build(snapshot: RfmSnapshot, settings: RfmSettings) -> None:
         snapshot.frequency_cut = scored.cuts.frequency if snapshot.row_count else None
         snapshot.monetary_cut = scored.cuts.monetary if snapshot.row_count else None
         snapshot.lifecycle_cuts = lifecycle_cuts
+        snapshot.interval_histogram = histogram
         snapshot.save()

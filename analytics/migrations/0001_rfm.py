@@ -95,6 +95,14 @@ class Migration(migrations.Migration):
                         verbose_name="lifecycle cuts (days)",
                     ),
                 ),
+                (
+                    "interval_histogram",
+                    models.JSONField(
+                        default=list,
+                        help_text="[days, count] of the gaps between members' purchase days (366: longer).",
+                        verbose_name="repurchase intervals",
+                    ),
+                ),
                 ("error", models.TextField(blank=True, verbose_name="error")),
                 (
                     "preset",

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from psycopg2.errors import StringDataRightTruncation
 
 from analytics import services
-from analytics.models import LifecycleChange, RfmRow, RfmSnapshot
+from analytics.models import LifecycleChange, RfmRow, RfmSettings, RfmSnapshot
 from loyalty.models import Receipt
 from tests.members.factories import MemberFactory
 
@@ -105,6 +105,7 @@ def test_run_and_export_match_the_hand_computed_snapshot(fixture_mall, tmp_path,
         1740.0,
     )
     assert snapshot.lifecycle_cuts == pytest.approx([2.5, 3.4, 3.85])
+    assert snapshot.interval_histogram == [[1, 1], [4, 1]]
 
 
 def test_default_is_yesterday_over_365_days(fixture_mall, time_machine):
@@ -159,3 +160,21 @@ def test_a_run_failing_half_way_leaves_the_previous_snapshot(fixture_mall, tmp_p
 def test_export_without_a_snapshot_says_so(db, tmp_path):
     with pytest.raises(CommandError, match="rfm_run"):
         call_command("rfm_export", str(tmp_path / "x.csv"))
+
+
+def test_the_median_cut_from_the_settings(fixture_mall, tmp_path):
+    settings = RfmSettings.current()
+    settings.cut_method = RfmSettings.CutMethod.MEDIAN
+    settings.save()
+    call_command("rfm_run", "--as-of", "2026-06-30", "--window-days", "10")
+    # medians R 2, F 2, M 1500: short R is 0 only (B), high F nobody, high M A and B
+    classes = dict(
+        RfmRow.objects.filter(snapshot__is_current=True).values_list("member__card_no", "rfm_class")
+    )
+    assert classes == {
+        "A100": "一般重要",
+        "B200": "重要价值",
+        "C300": "无价值",
+        "E500": "无价值",
+        "e600": "无价值",
+    }

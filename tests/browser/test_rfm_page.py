@@ -26,4 +26,5 @@ def test_the_analyst_opens_the_rfm_model_from_the_menu(live_server, page, fixtur
     expect(page.locator("[data-stage=lost] .bo-card__value")).to_have_text("4")
     expect(page.get_by_text("有截止日期的定向唤醒优惠")).to_be_visible()
     expect(page.locator("#lifecycle-chart canvas")).to_have_count(1)
+    expect(page.locator("#interval-chart canvas")).to_have_count(1)
     screenshot(page, "backoffice_rfm")
