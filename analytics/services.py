@@ -178,7 +178,8 @@ def rfm_snapshot_build(*, as_of: date | None = None, window_days: int | None = N
     `analytics.rfm_run` (refuses when taken); the rows and the switch commit together."""
     as_of = as_of or rfm_default_as_of()
     settings = RfmSettings.current()
-    window_days = window_days or settings.window_days
+    if window_days is None:
+        window_days = settings.window_days
     if window_days < 1:
         raise ServiceError(_("The window must be at least one day."), code="rfm_window")
     with advisory_lock(LOCK_NAME) as acquired:

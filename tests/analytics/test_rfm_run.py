@@ -157,6 +157,12 @@ def test_a_run_failing_half_way_leaves_the_previous_snapshot(fixture_mall, tmp_p
     assert RfmSnapshot.objects.get(is_current=True).as_of == date(2026, 7, 3)
 
 
+def test_a_window_of_no_days_is_refused(db):
+    with pytest.raises(CommandError):
+        call_command("rfm_run", "--window-days", "0")
+    assert not RfmSnapshot.objects.exists()
+
+
 def test_export_without_a_snapshot_says_so(db, tmp_path):
     with pytest.raises(CommandError, match="rfm_run"):
         call_command("rfm_export", str(tmp_path / "x.csv"))
