@@ -1,13 +1,17 @@
+from collections.abc import Iterator
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
+from analytics.models import LifecycleChange, LifecycleStage, RfmClass, RfmRow, RfmSnapshot
+from analytics.rfm import STAGE_NAMES
 from core.dates import local_day_start
 from loyalty.models import Receipt
 from members.models import Member
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
+from stores.scoping import store_lookups
 
 
 def dashboard_figures(*, user, today: date | None = None) -> dict:
@@ -65,3 +69,115 @@ def daily_sales(*, user, days: int = 30, today: date | None = None) -> list[dict
             }
         )
     return series
+
+
+EXPORT_HEADER = [
+    "card_no",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_class",
+    "lifecycle_stage",
+]
+
+
+def rfm_current_snapshot():
+    return RfmSnapshot.objects.filter(is_current=True).first()
+
+
+def rfm_export_rows(snapshot) -> Iterator[tuple]:
+    """The rows of `snapshot` as rfm_export writes them, by card number (bytewise)."""
+    rows = (
+        RfmRow.objects.filter(snapshot=snapshot)
+        .order_by(Collate("member__card_no", "C"))
+        .values_list(
+            "member__card_no",
+            "recency_days",
+            "frequency",
+            "monetary_fen",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_class",
+            "lifecycle_stage",
+        )
+    )
+    for row in rows.iterator(chunk_size=5000):
+        yield (*row[:8], STAGE_NAMES.get(row[8], ""))
+
+
+def _members_in_scope(queryset, *, user):
+    """Rows of `queryset` (with a `member`) whose member is in `user`'s data scope."""
+    lookups = store_lookups(user)
+    if lookups is None:
+        return queryset.none()
+    if lookups:  # staff of some stores: their stores' members only
+        return queryset.filter(member__in=scoped_members(Member.objects.all(), user=user))
+    return queryset
+
+
+def rfm_overview(*, user) -> dict | None:
+    """The current snapshot's eight classes (count, share, average R/F/M, the naming's action)
+    and its lifecycle stages and stage changes, within `user`'s data scope; two GROUP BYs."""
+    snapshot = rfm_current_snapshot()
+    if snapshot is None:
+        return None
+    rows = _members_in_scope(RfmRow.objects.filter(snapshot=snapshot), user=user)
+    per_class = {
+        r["rfm_class"]: r
+        for r in rows.values("rfm_class").annotate(
+            members=Count("id"),
+            recency=Avg("recency_days"),
+            frequency=Avg("frequency"),
+            monetary_fen=Avg("monetary_fen"),
+        )
+    }
+    per_stage = dict(
+        rows.values("lifecycle_stage").annotate(n=Count("id")).values_list("lifecycle_stage", "n")
+    )
+    total = sum(r["members"] for r in per_class.values())
+    classes = []
+    for cell in RfmClass.objects.filter(preset=snapshot.preset):
+        row = per_class.get(cell.label, {})
+        count = row.get("members", 0)
+        classes.append(
+            {
+                "label": cell.label,
+                "r_short": cell.r_short,
+                "f_high": cell.f_high,
+                "m_high": cell.m_high,
+                "action": cell.action,
+                "members": count,
+                "share": round(100 * count / total, 1) if total else 0,
+                "recency": round(row["recency"], 1) if count else None,
+                "frequency": round(row["frequency"], 2) if count else None,
+                "monetary_fen": round(row["monetary_fen"]) if count else None,
+            }
+        )
+    stages = [
+        {
+            "code": stage.value,
+            "label": str(stage.label),
+            "members": per_stage.get(stage.value, 0),
+            "share": round(100 * per_stage.get(stage.value, 0) / total, 1) if total else 0,
+        }
+        for stage in LifecycleStage
+    ]
+    changes = [
+        {"from": STAGE_NAMES.get(c["from_stage"], "—"), "to": STAGE_NAMES.get(c["to_stage"], "—")}
+        | {"members": c["n"]}
+        for c in _members_in_scope(LifecycleChange.objects.filter(snapshot=snapshot), user=user)
+        .values("from_stage", "to_stage")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:12]
+    ]
+    return {
+        "snapshot": snapshot,
+        "total": total,
+        "classes": classes,
+        "stages": stages,
+        "changes": changes,
+    }

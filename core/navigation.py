@@ -26,6 +26,7 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
     ),
+    NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

@@ -1,0 +1,268 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from members.models import Member
+
+
+class LifecycleStage(models.TextChoices):
+    ACTIVE = "active", pgettext_lazy("lifecycle stage", "Active")
+    SILENT = "silent", pgettext_lazy("lifecycle stage", "Silent")
+    DORMANT = "dormant", pgettext_lazy("lifecycle stage", "Dormant")
+    LOST = "lost", pgettext_lazy("lifecycle stage", "Lost")
+
+
+class RfmPreset(models.Model):
+    """A named set of the eight class labels (the deck's, the common alternative, or staff's)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("RFM class naming")
+        verbose_name_plural = _("RFM class namings")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+    def mapping(self) -> dict[tuple[bool, bool, bool], str]:
+        """(r_short, f_high, m_high) → label, as analytics.rfm.classify takes it."""
+        return {(c.r_short, c.f_high, c.m_high): c.label for c in self.classes.all()}
+
+
+class RfmClass(models.Model):
+    """One of the eight R short/long × F high/low × M high/low combinations and its label."""
+
+    preset = models.ForeignKey(
+        RfmPreset, verbose_name=_("naming"), on_delete=models.CASCADE, related_name="classes"
+    )
+    r_short = models.BooleanField(_("recency short"))
+    f_high = models.BooleanField(_("frequency high"))
+    m_high = models.BooleanField(_("monetary high"))
+    label = models.CharField(_("class"), max_length=32)
+    action = models.TextField(_("recommended action"), blank=True)
+
+    class Meta:
+        verbose_name = _("RFM class")
+        verbose_name_plural = _("RFM classes")
+        ordering = ["preset", "-m_high", "-r_short", "-f_high"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["preset", "r_short", "f_high", "m_high"], name="rfm_class_one_per_cell"
+            ),
+            models.UniqueConstraint(fields=["preset", "label"], name="rfm_class_label_unique"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class RfmSettings(models.Model):
+    """How the nightly RFM snapshot is built (one row, edited in the admin)."""
+
+    class CutMethod(models.TextChoices):
+        MEAN = "mean", _("Mean over the members in the snapshot")
+        MEDIAN = "median", _("Median over the members in the snapshot")
+        FIXED = "fixed", _("Fixed values")
+
+    window_days = models.PositiveIntegerField(_("window (days)"), default=365)
+    cut_method = models.CharField(
+        _("high/low cut"), max_length=8, choices=CutMethod.choices, default=CutMethod.MEAN
+    )
+    fixed_recency_days = models.PositiveIntegerField(
+        _("fixed recency cut (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Short R is strictly below this many days."),
+    )
+    fixed_frequency = models.PositiveIntegerField(
+        _("fixed frequency cut"),
+        null=True,
+        blank=True,
+        help_text=_("High F is strictly above this many purchases."),
+    )
+    fixed_monetary_fen = models.BigIntegerField(
+        _("fixed monetary cut (fen)"),
+        null=True,
+        blank=True,
+        help_text=_("High M is strictly above this amount."),
+    )
+    preset = models.ForeignKey(
+        RfmPreset,
+        verbose_name=_("class naming in use"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lifecycle_percentile_silent = models.PositiveSmallIntegerField(
+        _("silent from percentile"),
+        default=50,
+        help_text=_("Percentile of repurchase intervals from which a member is silent."),
+    )
+    lifecycle_percentile_dormant = models.PositiveSmallIntegerField(
+        _("dormant from percentile"), default=80
+    )
+    lifecycle_percentile_lost = models.PositiveSmallIntegerField(
+        _("lost from percentile"), default=95
+    )
+
+    class Meta:
+        verbose_name = _("RFM settings")
+        verbose_name_plural = _("RFM settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="rfm_window_positive"),
+            models.CheckConstraint(
+                condition=~Q(cut_method="fixed")
+                | Q(
+                    fixed_recency_days__isnull=False,
+                    fixed_frequency__isnull=False,
+                    fixed_monetary_fen__isnull=False,
+                ),
+                name="rfm_fixed_cut_has_values",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    lifecycle_percentile_silent__gt=0,
+                    lifecycle_percentile_silent__lt=models.F("lifecycle_percentile_dormant"),
+                    lifecycle_percentile_dormant__lt=models.F("lifecycle_percentile_lost"),
+                    lifecycle_percentile_lost__lte=100,
+                ),
+                name="rfm_lifecycle_percentiles_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> "RfmSettings":
+        settings = cls.objects.filter(pk=1).first()
+        if settings is None:  # emptied (a test's flush): the migration's defaults again
+            from django.apps import apps
+
+            from analytics.defaults import rfm_defaults_install
+
+            rfm_defaults_install(apps)
+            settings = cls.objects.get(pk=1)
+        return settings
+
+
+class RfmSnapshot(models.Model):
+    """One dated RFM run; exactly one finished snapshot is current."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    as_of = models.DateField(_("as of"))
+    window_days = models.PositiveIntegerField(_("window (days)"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("members"), default=0)
+    is_current = models.BooleanField(_("current"), default=False)
+    cut_method = models.CharField(_("high/low cut"), max_length=8)
+    recency_cut = models.FloatField(_("recency cut (days)"), null=True)
+    frequency_cut = models.FloatField(_("frequency cut"), null=True)
+    monetary_cut = models.FloatField(_("monetary cut (fen)"), null=True)
+    preset = models.ForeignKey(
+        RfmPreset, verbose_name=_("class naming"), on_delete=models.PROTECT, related_name="+"
+    )
+    lifecycle_cuts = models.JSONField(
+        _("lifecycle cuts (days)"),
+        default=list,
+        help_text=_("Recency from which a member is silent, dormant and lost."),
+    )
+    interval_histogram = models.JSONField(
+        _("repurchase intervals"),
+        default=list,
+        help_text=_("[days, count] of the gaps between members' purchase days (366: longer)."),
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("RFM snapshot")
+        verbose_name_plural = _("RFM snapshots")
+        ordering = ["-as_of", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="rfm_one_current"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_current=False) | Q(status="done"), name="rfm_current_is_done"
+            ),
+        ]
+
+    def __str__(self):
+        return f"RFM {self.as_of} ({self.window_days}d)"
+
+
+class RfmRow(models.Model):
+    """One member's R, F, M, scores, flags, class and lifecycle stage in one snapshot."""
+
+    snapshot = models.ForeignKey(
+        RfmSnapshot, verbose_name=_("snapshot"), on_delete=models.CASCADE, related_name="rows"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="rfm_rows"
+    )
+    recency_days = models.IntegerField(_("recency (days)"))
+    frequency = models.IntegerField(_("frequency"))
+    monetary_fen = models.BigIntegerField(_("monetary (fen)"))
+    r_score = models.PositiveSmallIntegerField(_("R score"))
+    f_score = models.PositiveSmallIntegerField(_("F score"))
+    m_score = models.PositiveSmallIntegerField(_("M score"))
+    r_short = models.BooleanField(_("recency short"))
+    f_high = models.BooleanField(_("frequency high"))
+    m_high = models.BooleanField(_("monetary high"))
+    rfm_class = models.CharField(_("class"), max_length=32)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=8, choices=LifecycleStage.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("RFM row")
+        verbose_name_plural = _("RFM rows")
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "member"], name="rfm_row_one_per_member"),
+            models.CheckConstraint(
+                condition=Q(r_score__range=(1, 5), f_score__range=(1, 5), m_score__range=(1, 5)),
+                name="rfm_row_scores_1_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["snapshot", "rfm_class"])]
+
+    def __str__(self):
+        return f"{self.snapshot_id}/{self.member_id}"
+
+
+class LifecycleChange(models.Model):
+    """A member whose stage differs from the previous snapshot's (new members: from blank)."""
+
+    snapshot = models.ForeignKey(
+        RfmSnapshot,
+        verbose_name=_("snapshot"),
+        on_delete=models.CASCADE,
+        related_name="lifecycle_changes",
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=8, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("lifecycle change")
+        verbose_name_plural = _("lifecycle changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "member"], name="lifecycle_change_one_per_member"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.from_stage} → {self.to_stage}"

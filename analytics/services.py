@@ -1,0 +1,247 @@
+"""Analytics writes: the RFM snapshot.
+
+`rfm_snapshot_build` aggregates the loyalty receipts of the window in Postgres with one GROUP
+BY over `loyalty_receipt` (one row per member comes back, never a receipt), scores them with
+the pure analytics.rfm, and writes the rows with COPY into a new snapshot; the switch of
+`is_current` happens in the same transaction as the COPY, so a run that dies (an error, a
+killed worker) leaves the previous snapshot current and its own snapshot `running` (marked
+`failed` by the handler, or by the next run when the process was killed).
+
+Lifecycle: the cut points are the settings' percentiles (default P50, P80, P95; Postgres's
+percentile_cont, interpolated) of every gap in days between consecutive purchase days of a
+member inside the window; recency below the first cut is 活跃, below the second 沉默, below
+the third 睡眠, else 流失 (no member bought on two days: no cuts, stage blank). Each member
+whose stage differs from the previous current snapshot's gets a LifecycleChange row (entering
+the snapshot: from blank; leaving it: to blank); the first snapshot records none.
+
+Two runs at once: a session advisory lock (core.locks) is taken first; the second run refuses
+at once with RfmRunInProgress rather than waiting, since it would only redo the same work.
+
+The plan (EXPLAIN ANALYZE on 300,000 receipts of 20,000 members over two years, a year's
+window holding 120,000 of them): Seq Scan on loyalty_receipt with the window as a filter →
+HashAggregate, 230 ms; the whole rfm_run took about 1 s. A week's window: Bitmap Index Scan on
+(occurred_at) → HashAggregate, 29 ms. The window's bounds are aware moments (the Shanghai
+starts of days), never a date cast of the column, so that index stays usable. On 10M rows
+Postgres once walked the (member, -occurred_at) index to feed a sorted GroupAggregate (27 s
+against 8 s for the sequential scan). Two things keep that plan away: the query has no ORDER
+BY member_id (the order that index offers for free), and the aggregate's transaction sets
+enable_indexscan off (SET LOCAL, this transaction only); bitmap scans stay allowed, since
+they read the table in physical order and win on short windows.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from analytics import rfm
+from analytics.models import RfmRow, RfmSettings, RfmSnapshot
+from core.dates import local_day_start
+from core.exceptions import ServiceError
+from core.locks import advisory_lock
+
+LOCK_NAME = "analytics.rfm_run"
+
+_AGGREGATE = """
+SELECT member_id,
+       %(as_of)s::date - MAX((occurred_at AT TIME ZONE 'Asia/Shanghai')::date)
+           FILTER (WHERE kind = 'sale') AS recency_days,
+       COUNT(*) FILTER (WHERE kind = 'sale') AS frequency,
+       COALESCE(SUM(total_fen) FILTER (WHERE kind = 'sale'), 0)
+           - COALESCE(SUM(total_fen) FILTER (WHERE kind = 'refund'), 0) AS monetary_fen
+  FROM loyalty_receipt
+ WHERE member_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
+ GROUP BY member_id
+HAVING COUNT(*) FILTER (WHERE kind = 'sale') > 0
+"""
+
+# Gaps in days between consecutive purchase days of each member, inside the window: the
+# percentiles at the cuts, and how many gaps of each length (the tail above a year in one).
+_INTERVALS = """
+WITH days AS (
+    SELECT DISTINCT member_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
+      FROM loyalty_receipt
+     WHERE kind = 'sale' AND member_id IS NOT NULL
+       AND occurred_at >= %(start)s AND occurred_at < %(end)s
+), gaps AS (
+    SELECT day - LAG(day) OVER (PARTITION BY member_id ORDER BY day) AS gap FROM days
+), valid AS (
+    SELECT gap FROM gaps WHERE gap IS NOT NULL
+)
+SELECT (SELECT percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY gap) FROM valid),
+       (SELECT COALESCE(json_agg(json_build_array(g, n) ORDER BY g), '[]'::json)
+          FROM (SELECT LEAST(gap, 366) AS g, count(*) AS n FROM valid GROUP BY 1) h)
+"""
+
+_CHANGES = """
+INSERT INTO analytics_lifecyclechange (snapshot_id, member_id, from_stage, to_stage)
+SELECT %(new)s, COALESCE(n.member_id, o.member_id),
+       COALESCE(o.lifecycle_stage, ''), COALESCE(n.lifecycle_stage, '')
+  FROM (SELECT member_id, lifecycle_stage FROM analytics_rfmrow WHERE snapshot_id = %(new)s) n
+  FULL JOIN (SELECT member_id, lifecycle_stage FROM analytics_rfmrow WHERE snapshot_id = %(old)s) o
+    ON n.member_id = o.member_id
+ WHERE COALESCE(o.lifecycle_stage, '') <> COALESCE(n.lifecycle_stage, '')
+"""
+
+_COLUMNS = (
+    "snapshot_id, member_id, recency_days, frequency, monetary_fen, r_score, f_score, m_score,"
+    " r_short, f_high, m_high, rfm_class, lifecycle_stage"
+)
+
+
+class RfmRunInProgress(ServiceError):
+    code = "rfm_run_in_progress"
+    default_message = _("Another RFM run is in progress; this one did not start.")
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    member_id: np.ndarray
+    recency_days: np.ndarray
+    frequency: np.ndarray
+    monetary_fen: np.ndarray
+
+
+def rfm_default_as_of() -> date:
+    """Yesterday in Shanghai: the last whole day."""
+    return timezone.localdate() - timedelta(days=1)
+
+
+def _window(as_of: date, window_days: int) -> dict:
+    # (as_of − N, as_of] in Shanghai dates: from the start of day as_of − N + 1 to the start
+    # of day as_of + 1
+    return {
+        "as_of": as_of,
+        "start": local_day_start(as_of - timedelta(days=window_days - 1)),
+        "end": local_day_start(as_of + timedelta(days=1)),
+    }
+
+
+def _aggregate(cursor, params: dict) -> _Aggregate:
+    cursor.execute("SET LOCAL enable_indexscan = off")
+    cursor.execute(_AGGREGATE, params)
+    rows = cursor.fetchall()
+    columns = np.array(rows, dtype=np.int64).reshape(len(rows), 4).T
+    return _Aggregate(*columns)
+
+
+def _intervals(cursor, params: dict, settings: RfmSettings) -> tuple[list[float], list]:
+    """The lifecycle cuts (days) and the histogram of repurchase intervals [[days, gaps], …]."""
+    percentiles = [
+        settings.lifecycle_percentile_silent,
+        settings.lifecycle_percentile_dormant,
+        settings.lifecycle_percentile_lost,
+    ]
+    cursor.execute(_INTERVALS, {**params, "fractions": [p / 100 for p in percentiles]})
+    cuts, histogram = cursor.fetchone()
+    if isinstance(histogram, str):
+        histogram = json.loads(histogram)
+    return ([float(c) for c in cuts] if cuts else []), histogram
+
+
+def _copy_rows(cursor, snapshot_id: int, agg: _Aggregate, scored: rfm.Scored, stages) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        zip(
+            [snapshot_id] * len(agg.member_id),
+            agg.member_id.tolist(),
+            agg.recency_days.tolist(),
+            agg.frequency.tolist(),
+            agg.monetary_fen.tolist(),
+            scored.r_score.tolist(),
+            scored.f_score.tolist(),
+            scored.m_score.tolist(),
+            ["t" if v else "f" for v in scored.r_short],
+            ["t" if v else "f" for v in scored.f_high],
+            ["t" if v else "f" for v in scored.m_high],
+            scored.rfm_class,
+            stages,
+            strict=True,
+        )
+    )
+    buffer.seek(0)
+    cursor.copy_expert(
+        f"COPY {RfmRow._meta.db_table} ({_COLUMNS}) FROM STDIN"
+        " WITH (FORMAT csv, FORCE_NOT_NULL (rfm_class, lifecycle_stage))",
+        buffer,
+    )
+
+
+def rfm_snapshot_build(*, as_of: date | None = None, window_days: int | None = None) -> RfmSnapshot:
+    """Build a new RFM snapshot as of `as_of` and make it current. Holds the advisory lock
+    `analytics.rfm_run` (refuses when taken); the rows and the switch commit together."""
+    as_of = as_of or rfm_default_as_of()
+    settings = RfmSettings.current()
+    if window_days is None:
+        window_days = settings.window_days
+    if window_days < 1:
+        raise ServiceError(_("The window must be at least one day."), code="rfm_window")
+    with advisory_lock(LOCK_NAME) as acquired:
+        if not acquired:
+            raise RfmRunInProgress()
+        # we hold the lock: a snapshot still running was left by a run that was killed
+        RfmSnapshot.objects.filter(status=RfmSnapshot.Status.RUNNING).update(
+            status=RfmSnapshot.Status.FAILED, error="interrupted"
+        )
+        snapshot = RfmSnapshot.objects.create(
+            as_of=as_of,
+            window_days=window_days,
+            started_at=timezone.now(),
+            cut_method=settings.cut_method,
+            preset=settings.preset,
+        )
+        try:
+            _build(snapshot, settings)
+        except BaseException as error:
+            RfmSnapshot.objects.filter(pk=snapshot.pk).update(
+                status=RfmSnapshot.Status.FAILED, error=repr(error)[:2000]
+            )
+            raise
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def _build(snapshot: RfmSnapshot, settings: RfmSettings) -> None:
+    params = _window(snapshot.as_of, snapshot.window_days)
+    fixed = None
+    if settings.cut_method == RfmSettings.CutMethod.FIXED:
+        fixed = rfm.Cuts(
+            recency=settings.fixed_recency_days,
+            frequency=settings.fixed_frequency,
+            monetary=settings.fixed_monetary_fen,
+        )
+    mapping = settings.preset.mapping()
+    with transaction.atomic(), connection.cursor() as cursor:
+        agg = _aggregate(cursor, params)
+        lifecycle_cuts, histogram = _intervals(cursor, params, settings)
+        scored = rfm.score(
+            agg.recency_days,
+            agg.frequency,
+            agg.monetary_fen,
+            mapping=mapping,
+            method=settings.cut_method,
+            fixed=fixed,
+        )
+        stages = rfm.lifecycle_stages(agg.recency_days, lifecycle_cuts)
+        _copy_rows(cursor, snapshot.pk, agg, scored, stages)
+        previous = RfmSnapshot.objects.select_for_update().filter(is_current=True).first()
+        if previous is not None:
+            cursor.execute(_CHANGES, {"new": snapshot.pk, "old": previous.pk})
+            previous.is_current = False
+            previous.save(update_fields=["is_current"])
+        snapshot.status = RfmSnapshot.Status.DONE
+        snapshot.is_current = True
+        snapshot.finished_at = timezone.now()
+        snapshot.row_count = len(agg.member_id)
+        snapshot.recency_cut = scored.cuts.recency if snapshot.row_count else None
+        snapshot.frequency_cut = scored.cuts.frequency if snapshot.row_count else None
+        snapshot.monetary_cut = scored.cuts.monetary if snapshot.row_count else None
+        snapshot.lifecycle_cuts = lifecycle_cuts
+        snapshot.interval_histogram = histogram
+        snapshot.save()

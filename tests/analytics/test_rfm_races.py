@@ -1,0 +1,115 @@
+"""rfm_run killed half-way, and two runs at once: a real second process against this test's
+database, held inside its COPY by a table lock this test takes."""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from analytics.models import RfmRow, RfmSnapshot
+from analytics.tasks import rfm_run_nightly
+from tests.analytics.test_rfm_run import fixture_mall  # noqa: F401 (a fixture)
+from tests.conftest import ROOT, database_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def scalar(sql: str):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def start_run(as_of: str) -> subprocess.Popen:
+    env = {**os.environ, **database_env(), "DJANGO_ENV": "test"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    command = [sys.executable, "manage.py", "rfm_run", "--as-of", as_of, "--window-days", "10"]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def blocked_in_copy() -> bool:
+    return bool(
+        scalar(
+            "SELECT count(*) FROM pg_locks"
+            " WHERE NOT granted AND relation = 'analytics_rfmrow'::regclass"
+        )
+    )
+
+
+def no_advisory_lock() -> bool:
+    return not scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+
+
+def test_a_killed_run_leaves_the_previous_snapshot_and_a_rerun_completes(fixture_mall):  # noqa: F811
+    call_command("rfm_run", "--as-of", "2026-06-30", "--window-days", "10")
+    previous = RfmSnapshot.objects.get(is_current=True)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE analytics_rfmrow IN SHARE MODE")
+        process = start_run("2026-07-03")
+        wait_for(blocked_in_copy)
+        process.kill()
+        process.wait()
+    wait_for(no_advisory_lock)  # the killed run's session ends once its COPY finds no client
+    killed = RfmSnapshot.objects.exclude(pk=previous.pk).get()
+    assert killed.status == RfmSnapshot.Status.RUNNING and not killed.is_current
+    assert not RfmRow.objects.filter(snapshot=killed).exists()
+    assert RfmSnapshot.objects.get(is_current=True) == previous
+
+    call_command("rfm_run", "--as-of", "2026-07-03", "--window-days", "10")
+    killed.refresh_from_db()
+    assert killed.status == RfmSnapshot.Status.FAILED
+    current = RfmSnapshot.objects.get(is_current=True)
+    assert (current.as_of, current.row_count) == (date(2026, 7, 3), 4)
+
+
+def test_a_second_run_refuses_while_one_is_writing(fixture_mall):  # noqa: F811
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE analytics_rfmrow IN SHARE MODE")
+        process = start_run("2026-06-30")
+        wait_for(blocked_in_copy)
+        with pytest.raises(CommandError, match="另一个 RFM 计算正在进行"):
+            call_command("rfm_run", "--as-of", "2026-07-03", "--window-days", "10")
+        assert rfm_run_nightly() == {"skipped": "running elsewhere"}
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    current = RfmSnapshot.objects.get(is_current=True)
+    assert current.as_of == date(2026, 6, 30)
+    assert RfmSnapshot.objects.count() == 1  # the refused runs created nothing
+
+
+def test_the_nightly_task_builds_yesterdays_snapshot_and_is_scheduled(fixture_mall, time_machine):  # noqa: F811
+    from django_celery_beat.models import PeriodicTask
+
+    time_machine.move_to("2026-07-01T04:00:00+08:00")
+    result = rfm_run_nightly()
+    assert result["as_of"] == "2026-06-30" and result["members"] == 6
+    assert RfmSnapshot.objects.get(is_current=True).window_days == 365
+    # the migration's schedule (a flush empties it: check the migration's function instead)
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("analytics.migrations.0001_rfm").schedule(apps, None)
+    task = PeriodicTask.objects.get(task="analytics.tasks.rfm_run_nightly")
+    assert (task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
+        "4",
+        "0",
+        "Asia/Shanghai",
+    )
