@@ -235,3 +235,51 @@ def test_clv_export_writes_the_current_run_exactly(mall, tmp_path):
 def test_clv_export_without_a_run_fails(db, tmp_path):
     with pytest.raises(CommandError):
         call_command("clv_export", str(tmp_path / "clv.csv"))
+
+
+def test_the_nightly_task_runs_as_of_yesterday_and_is_scheduled(mall, time_machine):
+    from django_celery_beat.models import PeriodicTask
+
+    from analytics.tasks import clv_run_nightly
+
+    time_machine.move_to(shanghai(2026, 12, 1, 4, 30), tick=False)
+
+    result = clv_run_nightly.delay().get()
+
+    run = ClvRun.objects.get(is_current=True)
+    assert result == {"run": run.pk, "as_of": "2026-11-30", "members": 153}
+    entry = PeriodicTask.objects.get(task="analytics.tasks.clv_run_nightly")
+    assert entry.enabled and entry.crontab.timezone.key == "Asia/Shanghai"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_run_while_one_holds_the_lock_is_refused():
+    import threading
+
+    from django.db import connection
+
+    from analytics.tasks import clv_run_nightly
+    from core.locks import advisory_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def first_run():
+        try:
+            with advisory_lock("analytics.clv_run") as acquired:
+                assert acquired
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    held.wait(10)
+    try:
+        assert clv_run_nightly.delay().get() == {"skipped": "running elsewhere"}
+        with pytest.raises(CommandError):
+            call_command("clv_run", "--as-of", AS_OF.isoformat(), stdout=io.StringIO())
+    finally:
+        release.set()
+        thread.join()
+    assert not ClvRun.objects.exists()
