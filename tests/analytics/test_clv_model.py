@@ -52,18 +52,18 @@ def test_bgnbd_predictions_match_lifetimes(cdnow_days):
     sample = np.random.default_rng(11).choice(len(x), 200, replace=False)
     x, tx, T = x[sample], tx[sample], T[sample]
 
-    assert ours.r == pytest.approx(theirs.params_["r"], rel=1e-4)
-    assert ours.alpha == pytest.approx(theirs.params_["alpha"], rel=1e-4)
-    assert ours.a == pytest.approx(theirs.params_["a"], rel=1e-4)
-    assert ours.b == pytest.approx(theirs.params_["b"], rel=1e-4)
+    assert ours.r == pytest.approx(theirs.params_["r"], rel=1e-6)
+    assert ours.alpha == pytest.approx(theirs.params_["alpha"], rel=1e-6)
+    assert ours.a == pytest.approx(theirs.params_["a"], rel=1e-6)
+    assert ours.b == pytest.approx(theirs.params_["b"], rel=1e-6)
     np.testing.assert_allclose(
-        clv.p_alive(ours, x, tx, T), theirs.conditional_probability_alive(x, tx, T), atol=1e-4
+        clv.p_alive(ours, x, tx, T), theirs.conditional_probability_alive(x, tx, T), atol=1e-8
     )
     for t in (30, 90, 365):
         np.testing.assert_allclose(
             clv.expected_purchases(ours, t, x, tx, T),
             theirs.conditional_expected_number_of_purchases_up_to_time(t, x, tx, T),
-            rtol=1e-4,
+            rtol=1e-6,
             atol=1e-6,
         )
 
@@ -90,9 +90,9 @@ def test_gamma_gamma_matches_lifetimes_on_cdnow_summary():
     theirs = lifetimes.GammaGammaFitter().fit(repeat["x"], repeat["zbar"])
 
     assert (ours.p, ours.q, ours.v) == pytest.approx((6.25, 3.74, 15.45), rel=2e-3)
-    assert ours.p == pytest.approx(theirs.params_["p"], rel=1e-4)
-    assert ours.q == pytest.approx(theirs.params_["q"], rel=1e-4)
-    assert ours.v == pytest.approx(theirs.params_["v"], rel=1e-4)
+    assert ours.p == pytest.approx(theirs.params_["p"], rel=1e-6)
+    assert ours.q == pytest.approx(theirs.params_["q"], rel=1e-6)
+    assert ours.v == pytest.approx(theirs.params_["v"], rel=1e-6)
     np.testing.assert_allclose(
         clv.expected_average_spend(ours, summary["x"], summary["zbar"]),
         theirs.conditional_expected_average_profit(summary["x"], summary["zbar"]),
