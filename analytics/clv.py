@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
 
 class FitError(Exception):
@@ -136,22 +136,27 @@ def p_alive(params: BgNbdParams, frequency, recency, T):
     """P(the member has not dropped out by T | x, tx, T): the paper's eq. (A10)/note 021."""
     x, tx, T = _as_float(frequency, recency, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-    odds = np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * np.exp(log_ratio), 0.0)
-    return 1.0 / (1.0 + odds)
+    log_odds = np.log(a) - np.log(b + np.maximum(x, 1) - 1)
+    log_odds = log_odds + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+    # 1 / (1 + exp(log_odds)) without overflow; no drop-out before a first repeat purchase
+    return np.where(x > 0, expit(-log_odds), 1.0)
 
 
 def expected_purchases(params: BgNbdParams, t, frequency, recency, T):
     """E[purchases in (T, T + t] | x, tx, T]: the paper's eq. (10)."""
     x, tx, T = _as_float(frequency, recency, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    # Eq. (10) has ((alpha + T) / (alpha + T + t)) ** (r + x) * 2F1(r + x, b + x; a + b + x - 1; z)
+    # with z = t / (alpha + T + t). For a frequent buyer (x in the hundreds) the 2F1 overflows
+    # while the power underflows; Euler's transformation 2F1(A, B; C; z) =
+    # (1 - z) ** (C - A - B) 2F1(C - A, C - B; C; z) folds them into the equal, bounded
+    # (1 - z) ** (a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z).
+    one_minus_z = (alpha + T) / (alpha + T + t)
+    hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, t / (alpha + T + t))
     # For a < 1 (CDNOW's a is 0.79) both (a - 1) and the bracket are negative: still exact.
-    hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
     first = (a + b + x - 1) / (a - 1)
-    second = 1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp
-    log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
-    denominator = 1 + np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * np.exp(log_ratio), 0.0)
-    return first * second / denominator
+    second = 1 - one_minus_z ** (a - 1) * hyp
+    return first * second * p_alive(params, x, tx, T)
 
 
 # --- Gamma-Gamma ----------------------------------------------------------------------------

@@ -120,3 +120,30 @@ def test_fit_refuses_an_impossible_summary():
         clv.bgnbd_fit([1], [10], [5])
     with pytest.raises(clv.FitError):
         clv.gamma_gamma_fit([0, 0], [0, 0])
+
+
+def test_frequent_buyers_stay_finite():
+    """Eq. (10) as printed overflows in 2F1 for hundreds of purchase days; the transformed form
+    agrees with it where it is finite and stays finite beyond."""
+    from scipy.special import hyp2f1
+
+    params = clv.BgNbdParams(r=0.8, alpha=20.0, a=1.3, b=3.0)
+    r, alpha, a, b, t, T = 0.8, 20.0, 1.3, 3.0, 365, 400
+    for x in (3, 50):
+        printed = (
+            (a + b + x - 1)
+            / (a - 1)
+            * (
+                1
+                - ((alpha + T) / (alpha + T + t)) ** (r + x)
+                * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+            )
+            * clv.p_alive(params, x, T, T)
+        )
+        assert clv.expected_purchases(params, t, x, T, T) == pytest.approx(printed, rel=1e-9)
+    for x in (600, 5000):
+        assert np.isfinite(clv.expected_purchases(params, t, x, T, T))
+        assert (
+            clv.expected_purchases(params, t, x, T, T) > x * t / T * 0.5
+        )  # dropping out is still possible
+        assert clv.p_alive(params, x, 10, T) == pytest.approx(0.0, abs=1e-12)
