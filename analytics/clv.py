@@ -110,18 +110,34 @@ def bgnbd_fit(frequency, recency, T) -> BgNbdParams:
     # optimizer; alpha scales back linearly, r, a and b do not depend on the time unit.
     scale = 1.0 / T.max()
     (x, tx, T), weights = _compress(x, tx * scale, T * scale)
-    result = minimize(
-        _bgnbd_nll_and_gradient,
-        x0=np.full(4, 0.1),
-        jac=True,
-        args=(x, tx, T, weights),
-        method="BFGS",
-        tol=1e-7,
-    )
-    if not np.isfinite(result.fun) or not _converged(result):
-        raise FitError(f"BG/NBD did not converge: {result.message}")
+    result = _minimize(_bgnbd_nll_and_gradient, 4, (x, tx, T, weights))
+    if result is None:
+        raise FitError("BG/NBD did not converge")
     r, alpha, a, b = np.exp(result.x)
     return BgNbdParams(r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b))
+
+
+def _minimize(function, size, args):
+    """BFGS from 0.1 for every log-parameter, as lifetimes; should it stop short (real data
+    can be awkward), L-BFGS-B then Nelder-Mead continue from where it stopped. None if none
+    of them reaches the optimum."""
+    x0 = np.full(size, 0.1)
+    for method in ("BFGS", "L-BFGS-B", "Nelder-Mead"):
+        if method == "Nelder-Mead":
+            result = minimize(
+                lambda p: function(p, *args)[0],
+                x0=x0,
+                method=method,
+                options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 20000},
+            )
+            result.jac = function(result.x, *args)[1]
+        else:
+            result = minimize(function, x0=x0, jac=True, args=args, method=method, tol=1e-7)
+        if np.isfinite(result.fun) and _converged(result):
+            return result
+        if np.all(np.isfinite(result.x)):
+            x0 = result.x
+    return None
 
 
 def _converged(result) -> bool:
@@ -196,16 +212,9 @@ def gamma_gamma_fit(frequency, monetary) -> GammaGammaParams:
     if not keep.any():
         raise FitError("no member with a repeat purchase")
     (x, m), weights = _compress(x[keep], m[keep])
-    result = minimize(
-        _gamma_gamma_nll_and_gradient,
-        x0=np.full(3, 0.1),
-        jac=True,
-        args=(x, m, weights),
-        method="BFGS",
-        tol=1e-7,
-    )
-    if not np.isfinite(result.fun) or not _converged(result):
-        raise FitError(f"Gamma-Gamma did not converge: {result.message}")
+    result = _minimize(_gamma_gamma_nll_and_gradient, 3, (x, m, weights))
+    if result is None:
+        raise FitError("Gamma-Gamma did not converge")
     p, q, v = np.exp(result.x)
     return GammaGammaParams(p=float(p), q=float(q), v=float(v))
 

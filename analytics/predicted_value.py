@@ -15,7 +15,7 @@ enter the Gamma-Gamma fit (its likelihood needs a positive mean).
 
 expected_value_fen = E[purchase days in the next 365 days | history] (BG/NBD, eq. 10)
                      x E[spend per purchase day | history] (Gamma-Gamma), undiscounted,
-rounded to whole fen.
+rounded to whole fen (clv.expected_value; see _expected_spend for a Gamma-Gamma fit with q <= 1).
 """
 
 import csv
@@ -114,7 +114,8 @@ def _fit_and_store(run: ClvRun) -> None:
     gg = clv.gamma_gamma_fit(x, monetary)
     alive = clv.p_alive(bgnbd, x, tx, T)
     purchases_90 = clv.expected_purchases(bgnbd, HORIZON_PURCHASES_DAYS, x, tx, T)
-    value = clv.expected_value(bgnbd, gg, x, tx, T, monetary, days=HORIZON_VALUE_DAYS)
+    purchases_365 = clv.expected_purchases(bgnbd, HORIZON_VALUE_DAYS, x, tx, T)
+    value = purchases_365 * _expected_spend(gg, x, monetary)
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -150,6 +151,16 @@ def _fit_and_store(run: ClvRun) -> None:
         run.finished_at = timezone.now()
         run.is_current = True
         run.save()
+
+
+def _expected_spend(gg: clv.GammaGammaParams, x, monetary):
+    """Gamma-Gamma's expected spend per purchase day. With q <= 1 its population mean does not
+    exist; then a member's own mean is taken, and for members without a repeat day the mean
+    over those with one, rather than failing the whole run."""
+    if gg.q > 1:
+        return clv.expected_average_spend(gg, x, monetary)
+    repeat = (x > 0) & (monetary > 0)
+    return np.where(repeat, monetary, monetary[repeat].mean())
 
 
 def clv_run_current() -> ClvRun | None:

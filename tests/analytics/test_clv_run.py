@@ -288,3 +288,13 @@ def test_a_second_run_while_one_holds_the_lock_is_refused():
         release.set()
         thread.join()
     assert not ClvRun.objects.exists()
+
+
+def test_spend_without_a_population_mean_falls_back_to_observed_means():
+    from analytics.predicted_value import _expected_spend
+
+    x = np.array([0, 2, 3, 1])
+    monetary = np.array([0.0, 1000.0, 3000.0, 0.0])
+    spend = _expected_spend(clv.GammaGammaParams(p=2.0, q=0.8, v=10.0), x, monetary)
+
+    np.testing.assert_allclose(spend, [2000.0, 1000.0, 3000.0, 2000.0])
