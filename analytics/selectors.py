@@ -4,10 +4,11 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from analytics.models import ClvScore
 from core.dates import local_day_start
 from loyalty.models import Receipt
 from members.models import Member
-from members.scoping import scoped
+from members.scoping import scoped, scoped_members
 
 
 def dashboard_figures(*, user, today: date | None = None) -> dict:
@@ -65,3 +66,16 @@ def daily_sales(*, user, days: int = 30, today: date | None = None) -> list[dict
             }
         )
     return series
+
+
+def clv_scores(*, user, run, p_alive_below=None, value_above_fen: int | None = None):
+    """`run`'s scores of the members in `user`'s scope, highest expected value first, with
+    the optional "likely to lapse" cuts (strict: p_alive < x, value > y)."""
+    scores = ClvScore.objects.filter(
+        run=run, member__in=scoped_members(Member.objects.all(), user=user).values("pk")
+    )
+    if p_alive_below is not None:
+        scores = scores.filter(p_alive__lt=float(p_alive_below))
+    if value_above_fen is not None:
+        scores = scores.filter(expected_value_fen__gt=value_above_fen)
+    return scores.select_related("member").order_by("-expected_value_fen", "member_id")

@@ -4,4 +4,5 @@ from analytics import views_backoffice
 
 urlpatterns = [
     path("", views_backoffice.home, name="home"),
+    path("predicted-value/", views_backoffice.clv_list, name="clv_list"),
 ]

@@ -26,6 +26,7 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
     ),
+    NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
