@@ -116,6 +116,10 @@ def _fit_and_store(run: ClvRun) -> None:
     purchases_90 = clv.expected_purchases(bgnbd, HORIZON_PURCHASES_DAYS, x, tx, T)
     purchases_365 = clv.expected_purchases(bgnbd, HORIZON_VALUE_DAYS, x, tx, T)
     value = purchases_365 * _expected_spend(gg, x, monetary)
+    finite = np.isfinite(alive) & np.isfinite(purchases_90) & np.isfinite(value)
+    if not finite.all():
+        # a wrong number stored quietly is worse than a failed night (the previous run stays)
+        raise clv.FitError(f"non-finite predictions for {int((~finite).sum())} members")
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
