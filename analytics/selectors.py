@@ -5,7 +5,14 @@ from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
-from analytics.models import LifecycleChange, LifecycleStage, RfmClass, RfmRow, RfmSnapshot
+from analytics.models import (
+    ClvScore,
+    LifecycleChange,
+    LifecycleStage,
+    RfmClass,
+    RfmRow,
+    RfmSnapshot,
+)
 from analytics.rfm import STAGE_NAMES
 from core.dates import local_day_start
 from loyalty.models import Receipt
@@ -181,3 +188,16 @@ def rfm_overview(*, user) -> dict | None:
         "stages": stages,
         "changes": changes,
     }
+
+
+def clv_scores(*, user, run, p_alive_below=None, value_above_fen: int | None = None):
+    """`run`'s scores of the members in `user`'s scope, highest expected value first, with
+    the optional "likely to lapse" cuts (strict: p_alive < x, value > y)."""
+    scores = ClvScore.objects.filter(
+        run=run, member__in=scoped_members(Member.objects.all(), user=user).values("pk")
+    )
+    if p_alive_below is not None:
+        scores = scores.filter(p_alive__lt=float(p_alive_below))
+    if value_above_fen is not None:
+        scores = scores.filter(expected_value_fen__gt=value_above_fen)
+    return scores.select_related("member").order_by("-expected_value_fen", "member_id")

@@ -1,7 +1,9 @@
-"""Nightly analytics jobs: thin wrappers, each idempotent and safe to rerun."""
+"""Nightly analytics jobs: thin wrappers, each safe to rerun (a run builds aside and switches
+in at the end; a second delivery while one runs skips)."""
 
 from celery import shared_task
 
+from analytics.predicted_value import ClvRunError, clv_run
 from analytics.services import RfmRunInProgress, rfm_snapshot_build
 
 
@@ -17,3 +19,14 @@ def rfm_run_nightly() -> dict:
         "as_of": snapshot.as_of.isoformat(),
         "members": snapshot.row_count,
     }
+
+
+@shared_task(acks_late=True)
+def clv_run_nightly() -> dict:
+    """Predicted value as of yesterday (Shanghai). A fit that fails is recorded on its run and
+    raised; the previous run stays current."""
+    try:
+        run = clv_run()
+    except ClvRunError:
+        return {"skipped": "running elsewhere"}
+    return {"run": run.pk, "as_of": run.as_of.isoformat(), "members": run.member_count}

@@ -27,6 +27,7 @@ BACKOFFICE_NAV = [
         _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
     ),
     NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
+    NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

@@ -11,6 +11,7 @@ from core.once import submit_once
 from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
 from members.messaging import messages_push_by_staff
 from members.models import Member, MemberProfile
+from members.panels import member_panels
 from members.scoping import scoped_members
 from members.selectors import members_search
 from members.services import member_pii_reveal
@@ -67,6 +68,7 @@ def _member_detail(request, member, *, form, revealed=None, status=200):
             "form": form,
             "revealed": revealed,
             "can_reveal": request.user.has_perm("members.reveal_member_pii"),
+            "panels": member_panels(member=member, user=request.user),
         },
         status=status,
     )
