@@ -1,11 +1,12 @@
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
 from analytics.models import (
+    ClvRun,
     ClvScore,
     LifecycleChange,
     LifecycleStage,
@@ -126,6 +127,26 @@ def _members_in_scope(queryset, *, user):
     return queryset
 
 
+def _predicted_value_by_class(rows) -> dict:
+    """The current CLV run beside the RFM classes: per class the members' average p_alive and
+    expected value of the next 365 days (members the run left out do not count); {} before
+    the first run. One GROUP BY, each row's score found through the (member, run) index."""
+    run = ClvRun.objects.filter(is_current=True).first()
+    if run is None:
+        return {}
+    scores = ClvScore.objects.filter(run=run, member=OuterRef("member"))
+    return {
+        r["rfm_class"]: {
+            "p_alive": None if r["p_alive"] is None else round(100 * r["p_alive"]),
+            "expected_value_fen": None if r["value"] is None else round(r["value"]),
+        }
+        for r in rows.values("rfm_class").annotate(
+            p_alive=Avg(Subquery(scores.values("p_alive")[:1])),
+            value=Avg(Subquery(scores.values("expected_value_fen")[:1])),
+        )
+    }
+
+
 def rfm_overview(*, user) -> dict | None:
     """The current snapshot's eight classes (count, share, average R/F/M, the naming's action)
     and its lifecycle stages and stage changes, within `user`'s data scope; two GROUP BYs."""
@@ -145,6 +166,7 @@ def rfm_overview(*, user) -> dict | None:
     per_stage = dict(
         rows.values("lifecycle_stage").annotate(n=Count("id")).values_list("lifecycle_stage", "n")
     )
+    predicted = _predicted_value_by_class(rows)
     total = sum(r["members"] for r in per_class.values())
     classes = []
     for cell in RfmClass.objects.filter(preset=snapshot.preset):
@@ -162,6 +184,7 @@ def rfm_overview(*, user) -> dict | None:
                 "recency": round(row["recency"], 1) if count else None,
                 "frequency": round(row["frequency"], 2) if count else None,
                 "monetary_fen": round(row["monetary_fen"]) if count else None,
+                **predicted.get(cell.label, {"p_alive": None, "expected_value_fen": None}),
             }
         )
     stages = [

@@ -35,3 +35,41 @@ def test_before_the_first_snapshot_the_page_says_so(client, db):
     client.force_login(StaffFactory(user__role=Role.ANALYST).user)
     page = client.get(reverse("backoffice:rfm"))
     assert page.status_code == 200 and page.context["overview"] is None
+
+
+def test_each_class_shows_its_members_predicted_value(client, fixture_mall):  # noqa: F811
+    """The current CLV run beside the classes: averages over the class's members that the run
+    scored; a class none of whose members the run scored shows none."""
+    from datetime import date
+
+    from analytics.models import ClvRun, ClvScore, RfmRow
+
+    call_command("rfm_run", "--as-of", "2026-06-30", "--window-days", "10")
+    run = ClvRun.objects.create(as_of=date(2026, 6, 30), status="done", is_current=True)
+    common = list(RfmRow.objects.filter(rfm_class="一般客户").select_related("member"))
+    assert len(common) == 2
+    for row, (p_alive, value_fen) in zip(common, [(0.9, 10_000), (0.5, 20_001)], strict=True):
+        ClvScore.objects.create(
+            run=run,
+            member=row.member,
+            frequency=1,
+            recency_days=1,
+            t_days=2,
+            monetary_fen=100,
+            p_alive=p_alive,
+            expected_purchases_90d=1.0,
+            expected_value_fen=value_fen,
+        )
+    client.force_login(StaffFactory(user__role=Role.ANALYST).user)
+
+    page = client.get(reverse("backoffice:rfm"))
+
+    classes = {c["label"]: c for c in page.context["overview"]["classes"]}
+    assert (classes["一般客户"]["p_alive"], classes["一般客户"]["expected_value_fen"]) == (
+        70,
+        15_000,
+    )
+    assert (
+        classes["重要挽留"]["p_alive"] is None and classes["重要挽留"]["expected_value_fen"] is None
+    )
+    assert "150.00" in page.content.decode()
