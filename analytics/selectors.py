@@ -6,7 +6,6 @@ from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
 from analytics.models import (
-    ClvRun,
     ClvScore,
     LifecycleChange,
     LifecycleStage,
@@ -14,6 +13,7 @@ from analytics.models import (
     RfmRow,
     RfmSnapshot,
 )
+from analytics.predicted_value import clv_run_current
 from analytics.rfm import STAGE_NAMES
 from core.dates import local_day_start
 from loyalty.models import Receipt
@@ -131,7 +131,7 @@ def _predicted_value_by_class(rows) -> dict:
     """The current CLV run beside the RFM classes: per class the members' average p_alive and
     expected value of the next 365 days (members the run left out do not count); {} before
     the first run. One GROUP BY, each row's score found through the (member, run) index."""
-    run = ClvRun.objects.filter(is_current=True).first()
+    run = clv_run_current()
     if run is None:
         return {}
     scores = ClvScore.objects.filter(run=run, member=OuterRef("member"))

@@ -1,8 +1,7 @@
-import csv
-
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.predicted_value import CLV_EXPORT_HEADER, clv_export_rows, clv_run_current
+from core.csv_export import csv_file_write
 
 
 class Command(BaseCommand):
@@ -15,11 +14,5 @@ class Command(BaseCommand):
         run = clv_run_current()
         if run is None:
             raise CommandError("no completed predicted value run: run clv_run first")
-        count = 0
-        with open(file, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(CLV_EXPORT_HEADER)
-            for row in clv_export_rows(run):
-                writer.writerow(row)
-                count += 1
+        count = csv_file_write(file, CLV_EXPORT_HEADER, clv_export_rows(run))
         self.stdout.write(f"{count} members written to {file}")

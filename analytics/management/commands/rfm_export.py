@@ -1,8 +1,7 @@
-import csv
-
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.selectors import EXPORT_HEADER, rfm_current_snapshot, rfm_export_rows
+from core.csv_export import csv_file_write
 
 
 class Command(BaseCommand):
@@ -15,13 +14,7 @@ class Command(BaseCommand):
         snapshot = rfm_current_snapshot()
         if snapshot is None:
             raise CommandError("No RFM snapshot yet: run rfm_run first.")
-        count = 0
-        with open(file, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(EXPORT_HEADER)
-            for row in rfm_export_rows(snapshot):
-                writer.writerow(row)
-                count += 1
+        count = csv_file_write(file, EXPORT_HEADER, rfm_export_rows(snapshot))
         self.stdout.write(
             f"rfm export: {count} members of snapshot {snapshot.pk} ({snapshot.as_of})"
         )
