@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -348,3 +349,116 @@ class ClvScore(models.Model):
 
     def __str__(self):
         return f"{self.member_id} @ {self.run_id}"
+
+
+# --- Groups and tags (建立分组): analytics/segments.py filters, analytics/groups.py ----------
+
+
+class Tag(models.Model):
+    """A label on members: put on by hand, or by a rule (a member filter) recomputed nightly."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        RULE = "rule", _("Rule-based")
+
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.MANUAL)
+    # For rule tags: the member filter's parameters (analytics/segments.py), as a group keeps them
+    rule = models.JSONField(_("rule"), default=dict, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member tag")
+        verbose_name_plural = _("member tags")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberTag(models.Model):
+    """A tag on a member, with who or what put it there."""
+
+    tag = models.ForeignKey(
+        Tag, verbose_name=_("tag"), on_delete=models.CASCADE, related_name="member_tags"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="tags"
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tagged member")
+        verbose_name_plural = _("tagged members")
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "member"], name="member_tag_once"),
+        ]
+        indexes = [models.Index(fields=["member", "tag"], name="member_tag_member")]
+
+    def __str__(self):
+        return f"{self.tag_id}/{self.member_id}"
+
+
+class MemberGroup(models.Model):
+    """A saved set of members: a dynamic group re-evaluates its filter each time it is used;
+    a static group is the members the filter gave when it was saved (GroupMember rows)."""
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", _("Dynamic (re-evaluated)")
+        STATIC = "static", _("Static (snapshot)")
+
+    name = models.CharField(_("name"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    # The member filter's parameters (analytics/segments.py); for a static group, those it
+    # was taken with
+    params = models.JSONField(_("filter"), default=dict, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    member_count = models.PositiveIntegerField(_("members (last count)"), null=True, blank=True)
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+
+    class Meta:
+        verbose_name = _("member group")
+        verbose_name_plural = _("member groups")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class GroupMember(models.Model):
+    """A member of a static group."""
+
+    group = models.ForeignKey(
+        MemberGroup, verbose_name=_("group"), on_delete=models.CASCADE, related_name="members"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("group member")
+        verbose_name_plural = _("group members")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "member"], name="group_member_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id}/{self.member_id}"
