@@ -179,7 +179,10 @@ def sale(member=None, /, *, receipt_no="20261123-000123", amount_fen=29900, **ov
         "store": "S01",
         "pos_no": "P03",
         "receipt_no": receipt_no,
-        "occurred_at": (timezone.localtime() - timedelta(hours=1)).isoformat(timespec="seconds"),
+        # an hour ago, on the hour: two bodies built a second apart (a retry) stay identical
+        "occurred_at": (
+            timezone.localtime().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        ).isoformat(timespec="seconds"),
         "member": {"card_no": member.card_no} if member else None,
         "lines": [
             {
