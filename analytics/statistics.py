@@ -545,7 +545,7 @@ def first_purchase_within_days(f: StatisticsFilter, *, grain: str) -> dict:
                 "period": period,
                 "new": new,
                 "converted": converted,
-                "share": share_percent(converted, new),
+                "share": share_percent(converted, new) if new else None,
             }
         )
     new = sum(p["new"] for p in points)

@@ -5,7 +5,7 @@ as CSV). Presentation only: the figures come from the selectors as they are."""
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from analytics import statistics as stats
 from analytics.models import LifecycleStage
@@ -111,7 +111,7 @@ def _category(names, values, *, name, horizontal=False, percent_labels=None) -> 
     """A plain bar chart of one series."""
     axis_names = {"type": "category", "data": names}
     axis_values = {"type": "value", "minInterval": 1}
-    series = {"type": "bar", "name": name, "data": values}
+    series = {"type": "bar", "name": name, "data": values, "barMaxWidth": 36}
     if percent_labels is not None:
         series["label"] = {"show": True, "position": "right" if horizontal else "top"}
         series["data"] = [
@@ -140,7 +140,7 @@ def _pie(items, *, name) -> dict:
                 "name": name,
                 "radius": ["35%", "62%"],
                 "center": ["50%", "45%"],
-                "label": {"formatter": "{b}\n{d}%"},
+                "label": {"formatter": "{d}%"},
                 "data": [{"name": n, "value": v} for n, v in items],
             }
         ],
@@ -240,11 +240,13 @@ def pyramid(f) -> Chart:
     rows = stats.gender_age_pyramid(f)
     band_names = [_("Unknown age") if r["band"] == stats.AGE_UNKNOWN else r["band"] for r in rows]
     male, female = str(Member.Gender.MALE.label), str(Member.Gender.FEMALE.label)
+    widest = max([r["M"] for r in rows] + [r["F"] for r in rows] + [1])
     option = {
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 0},
         "grid": {"left": 8, "right": 16, "bottom": 8, "top": 32, "containLabel": True},
-        "xAxis": {"type": "value", "minInterval": 1},
+        # symmetric, so the two sides of the pyramid compare at a glance
+        "xAxis": {"type": "value", "minInterval": 1, "min": -widest, "max": widest},
         "yAxis": {"type": "category", "data": band_names, "axisTick": {"show": False}},
         "series": [
             {"type": "bar", "name": male, "stack": "all", "data": [-r["M"] for r in rows]},
@@ -601,11 +603,27 @@ def monthly_active(f) -> Chart:
 
 
 def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
+    items_axis = _("Share of %(items)s (%%)") % {"items": item_name}
     option = {
+        "title": {
+            "text": "  ".join(
+                f"{c['class']} {c['items']:,} ({c['items_share']}%)" for c in data["classes"]
+            ),
+            "textStyle": {"fontSize": 12, "fontWeight": "normal"},
+            "right": 8,
+            "bottom": 48,
+        },
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 24, "bottom": 8, "top": 32, "containLabel": True},
-        "xAxis": {"type": "value", "min": 0, "max": 100, "name": "%"},
-        "yAxis": {"type": "value", "min": 0, "max": 100, "name": "%"},
+        "grid": {"left": 8, "right": 24, "bottom": 28, "top": 32, "containLabel": True},
+        "xAxis": {
+            "type": "value",
+            "min": 0,
+            "max": 100,
+            "name": items_axis,
+            "nameLocation": "middle",
+            "nameGap": 26,
+        },
+        "yAxis": {"type": "value", "min": 0, "max": 100, "name": _("Share of value (%)")},
         "series": [
             {
                 "type": "line",
@@ -627,7 +645,7 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
         [
             (_("Class"), TEXT),
             (item_name, INT),
-            (_("Share of items (%)"), PCT),
+            (items_axis, PCT),
             (_("Net sales (yuan)"), YUAN),
             (_("Share of value (%)"), PCT),
         ],
@@ -637,7 +655,7 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
         ],
     )
     curve = Table(
-        [(_("Share of items (%)"), PCT), (_("Cumulative share of value (%)"), PCT)],
+        [(items_axis, PCT), (_("Cumulative share of value (%)"), PCT)],
         [list(point) for point in data["curve"]],
         caption=_("Pareto curve"),
     )
@@ -649,16 +667,29 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
 
 
 def abc_members(f) -> Chart:
-    return _abc("abc_members", _("ABC of members by spend"), stats.abc_members(f), _("Members"))
+    return _abc(
+        "abc_members",
+        _("ABC of members by spend"),
+        stats.abc_members(f),
+        pgettext("ABC items", "Members"),
+    )
 
 
 def abc_brands(f) -> Chart:
-    return _abc("abc_brands", _("ABC of brands by sales"), stats.abc_brands(f), _("Brands"))
+    return _abc(
+        "abc_brands",
+        _("ABC of brands by sales"),
+        stats.abc_brands(f),
+        pgettext("ABC items", "Brands"),
+    )
 
 
 def abc_categories(f) -> Chart:
     return _abc(
-        "abc_categories", _("ABC of categories by sales"), stats.abc_categories(f), _("Categories")
+        "abc_categories",
+        _("ABC of categories by sales"),
+        stats.abc_categories(f),
+        pgettext("ABC items", "Categories"),
     )
 
 
