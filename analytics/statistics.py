@@ -42,29 +42,23 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import (
-    Coalesce,
     ExtractHour,
     ExtractIsoWeekDay,
-    NullIf,
     Trunc,
     TruncDate,
 )
 from django.utils import timezone
 
+from analytics.abc import ABC_CUT_A, ABC_CUT_B, abc_classes, abc_summary
 from analytics.models import ClvScore, LifecycleStage, RfmClass, RfmRow, RfmSnapshot
 from analytics.predicted_value import clv_run_current
 from core.dates import local_day_start
 from loyalty.models import Receipt, ReceiptLine, Tier
 from members.models import Member, RegistrationChannel
-from stores.models import Floor, Shop, Store
+from stores.models import Brand, Category, Floor, Shop, Store
 from stores.scoping import store_lookups
 
 GRAINS = ("day", "week", "month")
-# ABC (Pareto): ranked by value, an item is A while the value ranked above it is under 70 %
-# of the total, B while under 90 %, else C. The item that crosses a cut belongs to the class
-# it starts in, so the top item is always A and A holds at least 70 % of the value.
-ABC_CUT_A = 70
-ABC_CUT_B = 90
 # Expected value of the next 365 days (current CLV run), bucket lower bounds in fen
 VALUE_BUCKETS_FEN = [0, 10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]
 # Age bands (first age, last age or None); members without a birthday are "unknown"
@@ -73,9 +67,6 @@ AGE_UNKNOWN = "unknown"
 FIRST_PURCHASE_DAYS = 7
 REPURCHASE_DAYS_CAP = 5  # purchase days counted 1, 2, 3, 4, 5 or more
 TREND_SNAPSHOTS_MAX = 24
-
-_SALE = Q(receipt__kind=Receipt.Kind.SALE)
-_REFUND = Q(receipt__kind=Receipt.Kind.REFUND)
 
 
 @dataclass(frozen=True)
@@ -438,62 +429,103 @@ def predicted_value_distribution(f: StatisticsFilter) -> dict | None:
 # --- Purchases ------------------------------------------------------------------------------
 
 
-def _line_figures(queryset, key: str) -> list[dict]:
-    return list(
-        queryset.annotate(
-            sales_fen=Sum("amount_fen", filter=_SALE, default=0),
-            refunds_fen=Sum("amount_fen", filter=_REFUND, default=0),
-            buyers=Count("receipt__member_id", filter=_SALE, distinct=True),
+_CUBE_SQL = """
+WITH place AS (
+    SELECT DISTINCT ON (s.brand_id, f.store_id) s.brand_id, f.store_id, f.id AS floor_id
+    FROM {shop} s JOIN {floor} f ON f.id = s.floor_id
+    ORDER BY s.brand_id, f.store_id, f."order", s.id
+),
+l AS (
+    -- bytewise ("C") names: the grouping sorts them, and a Chinese collation sorts slowly
+    SELECT coalesce(c.name, nullif(x.category_name, '')) COLLATE "C" AS category,
+           coalesce(b.name, nullif(x.brand_name, '')) COLLATE "C" AS brand,
+           p.floor_id, x.kind, x.member_id, x.amount_fen
+    FROM ({lines}) AS x (category_id, category_name, brand_id, brand_name, store_id, kind,
+                         member_id, amount_fen)
+    LEFT JOIN {category} c ON c.id = x.category_id
+    LEFT JOIN {brand} b ON b.id = x.brand_id
+    LEFT JOIN place p ON p.brand_id = x.brand_id AND p.store_id = x.store_id
+)
+SELECT GROUPING(category, brand, floor_id), category, brand, floor_id,
+       coalesce(sum(amount_fen) FILTER (WHERE kind = %s), 0),
+       coalesce(sum(amount_fen) FILTER (WHERE kind = %s), 0),
+       count(DISTINCT member_id) FILTER (WHERE kind = %s)
+FROM l
+GROUP BY GROUPING SETS ((category), (brand), (floor_id))
+"""
+# GROUPING(category, brand, floor_id) is a bit mask of the columns a row is NOT grouped by
+_CUBE_SETS = {0b011: "category", 0b101: "brand", 0b110: "floor"}
+
+
+def consumption_cube(f: StatisticsFilter) -> dict[str, list[dict]]:
+    """Member purchases of the range per category, per brand and per floor, from one pass over
+    the lines (grouping sets). Each row: sales, refunds and net (fen, a refund counted when it
+    happens), distinct buyers; highest net first. Categories and brands by the master data's
+    name, else the till's (label None: none given). A line's floor is that of its brand's shop
+    in the receipt's store, the lowest if several (store "": no such shop, e.g. no brand)."""
+    out = {"category": [], "brand": [], "floor": []}
+    lines = _inner_sql(
+        _lines(f).values_list(
+            "category_id",
+            "category_name",
+            "brand_id",
+            "brand_name",
+            "receipt__store_id",
+            "receipt__kind",
+            "receipt__member_id",
+            "amount_fen",
         )
-        .annotate(net_fen=F("sales_fen") - F("refunds_fen"))
-        .order_by("-net_fen", key)
     )
-
-
-_CATEGORY_LABEL = Coalesce("category__name", NullIf("category_name", Value("")))
-_BRAND_LABEL = Coalesce("brand__name", NullIf("brand_name", Value("")))
+    if lines is None:
+        return out
+    sql, params = lines
+    tables = {
+        "shop": Shop._meta.db_table,
+        "floor": Floor._meta.db_table,
+        "category": Category._meta.db_table,
+        "brand": Brand._meta.db_table,
+    }
+    kinds = (Receipt.Kind.SALE.value, Receipt.Kind.REFUND.value, Receipt.Kind.SALE.value)
+    rows = _fetch(_CUBE_SQL.format(lines=sql, **tables), (*params, *kinds))
+    floor_ids = {r[3] for r in rows if r[0] == 0b110 and r[3] is not None}
+    floors = {fl.pk: fl for fl in Floor.objects.filter(pk__in=floor_ids).select_related("store")}
+    for grouping, category, brand, floor_id, sales, refunds, buyers in rows:
+        figures = {
+            "sales_fen": int(sales),
+            "refunds_fen": int(refunds),
+            "net_fen": int(sales) - int(refunds),
+            "buyers": buyers,
+        }
+        dimension = _CUBE_SETS[grouping]
+        if dimension == "floor":
+            fl = floors.get(floor_id)
+            place = {
+                "store": fl.store.code if fl else "",
+                "floor": fl.code if fl else "",
+                "name": fl.name if fl else "",
+                "order": fl.order if fl else None,
+            }
+            out["floor"].append({**place, **figures, "floor_id": floor_id})
+        else:
+            out[dimension].append(
+                {"label": category if dimension == "category" else brand, **figures}
+            )
+    for dimension, key in (("category", "label"), ("brand", "label"), ("floor", "floor_id")):
+        # highest net first; ties by name (or floor id), the unnamed last
+        out[dimension].sort(key=lambda r, k=key: (-r["net_fen"], r[k] is None, r[k] or ""))
+    return out
 
 
 def consumption_by_category(f: StatisticsFilter) -> list[dict]:
-    """Per category (the master data's, else the till's name; None: none given): sales,
-    refunds and net (fen), and distinct buyers; highest net first."""
-    return _line_figures(_lines(f).annotate(label=_CATEGORY_LABEL).values("label"), "label")
+    return consumption_cube(f)["category"]
 
 
 def consumption_by_brand(f: StatisticsFilter) -> list[dict]:
-    """Per brand, as consumption_by_category."""
-    return _line_figures(_lines(f).annotate(label=_BRAND_LABEL).values("label"), "label")
+    return consumption_cube(f)["brand"]
 
 
 def consumption_by_floor(f: StatisticsFilter) -> list[dict]:
-    """Per floor: a line's floor is that of its brand's shop in the store of the receipt (the
-    lowest floor if the brand has several there); None: no such shop (no brand, supermarket)."""
-    floor = (
-        Shop.objects.filter(
-            brand_id=OuterRef("brand_id"), floor__store_id=OuterRef("receipt__store_id")
-        )
-        .order_by("floor__order", "pk")
-        .values("floor_id")[:1]
-    )
-    rows = _line_figures(
-        _lines(f).annotate(floor_id=Subquery(floor)).values("floor_id"), "floor_id"
-    )
-    floors = {
-        fl.pk: fl
-        for fl in Floor.objects.filter(
-            pk__in=[r["floor_id"] for r in rows if r["floor_id"]]
-        ).select_related("store")
-    }
-    out = []
-    for r in rows:
-        fl = floors.get(r.pop("floor_id"))
-        place = (
-            {"store": fl.store.code, "floor": fl.code, "name": fl.name, "order": fl.order}
-            if fl
-            else {"store": "", "floor": "", "name": "", "order": None}
-        )
-        out.append({**place, **r})
-    return out
+    return consumption_cube(f)["floor"]
 
 
 def purchase_heatmap(f: StatisticsFilter) -> list[dict]:
@@ -561,24 +593,22 @@ def first_purchase_within_days(f: StatisticsFilter, *, grain: str) -> dict:
 def repurchase_rate(f: StatisticsFilter) -> dict:
     """Buyers of the range (a member sale receipt), those with two or more purchase days
     (Shanghai dates), the rate, and buyers per number of purchase days (5: five or more)."""
-    per_member = (
+    days = (
         _receipts(f)
         .filter(kind=Receipt.Kind.SALE)
-        .values("member_id")
-        .annotate(
-            days=Count(
-                TruncDate("occurred_at", tzinfo=timezone.get_default_timezone()), distinct=True
-            )
-        )
-        .values("days")
+        .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_default_timezone()))
+        .values_list("member_id", "day")
+        .distinct()
     )
-    inner = _inner_sql(per_member)
+    inner = _inner_sql(days)
     counts = {}
     if inner is not None:
         sql, params = inner
+        # distinct (member, day) pairs hash; COUNT(DISTINCT …) per member would sort them all
         counts = dict(
             _fetch(
-                f"SELECT least(s.days, %s), count(*) FROM ({sql}) AS s GROUP BY 1",  # noqa: S608
+                "SELECT least(n, %s), count(*) FROM (SELECT member_id, count(*) AS n"  # noqa: S608
+                f" FROM ({sql}) AS d (member_id, day) GROUP BY member_id) AS s GROUP BY 1",
                 (REPURCHASE_DAYS_CAP, *params),
             )
         )
@@ -637,35 +667,33 @@ FROM c GROUP BY 2
 """
 
 
-def _abc(values) -> dict:
-    """ABC classes and Pareto curve of a (key, value) queryset: items with a positive value
-    ranked by it (ties by key); the curve has at most 100 points (item share, value share %)."""
-    inner = _inner_sql(values)
+def abc_members(f: StatisticsFilter) -> dict:
+    """ABC of members by net spend in the range (receipt totals, sales less refunds), in
+    Postgres by analytics/abc.py's rule."""
+    inner = _inner_sql(
+        _receipts(f).values("member_id").annotate(v=_signed_total()).values_list("member_id", "v")
+    )
     rows = []
     if inner is not None:
         sql, params = inner
         rows = _fetch(_ABC_SQL.format(inner=sql), (*params, ABC_CUT_A, ABC_CUT_B))
     n = int(rows[0][4]) if rows else 0
     total = int(rows[0][5]) if rows else 0
-    per_class = {r[1]: r for r in rows if r[0] == "class"}
-    classes = []
-    for label in "ABC":
-        _part, _label, items, value, *_rest = per_class.get(label, (None, label, 0, 0))
-        classes.append(
-            {
-                "class": label,
-                "items": int(items),
-                "items_share": share_percent(int(items), n),
-                "value_fen": int(value),
-                "value_share": share_percent(int(value), total),
-            }
-        )
-    curve = sorted(
-        (round(100 * int(r[2]) / n, 2), round(100 * int(r[3]) / total, 2))
-        for r in rows
-        if r[0] == "curve"
-    )
-    return {"items": n, "total_fen": total, "classes": classes, "curve": [(0.0, 0.0), *curve]}
+    per_class = {r[1]: (int(r[2]), int(r[3])) for r in rows if r[0] == "class"}
+    curve = [(int(r[2]), int(r[3])) for r in rows if r[0] == "curve"]
+    return abc_summary(n, total, per_class, curve)
+
+
+def abc_brands(f: StatisticsFilter, *, cube: dict | None = None) -> dict:
+    """ABC of brands by net member sales in the range (lines without a brand left out)."""
+    cube = cube or consumption_cube(f)
+    return abc_classes((r["label"], r["net_fen"]) for r in cube["brand"])
+
+
+def abc_categories(f: StatisticsFilter, *, cube: dict | None = None) -> dict:
+    """ABC of categories by net member sales in the range (uncategorised lines left out)."""
+    cube = cube or consumption_cube(f)
+    return abc_classes((r["label"], r["net_fen"]) for r in cube["category"])
 
 
 def _signed_total():
@@ -675,45 +703,6 @@ def _signed_total():
             default=F("total_fen"),
             output_field=BigIntegerField(),
         )
-    )
-
-
-def _signed_amount():
-    return Sum(
-        Case(
-            When(_REFUND, then=-F("amount_fen")),
-            default=F("amount_fen"),
-            output_field=BigIntegerField(),
-        )
-    )
-
-
-def abc_members(f: StatisticsFilter) -> dict:
-    """ABC of members by net spend in the range (receipt totals, sales less refunds)."""
-    return _abc(
-        _receipts(f).values("member_id").annotate(v=_signed_total()).values_list("member_id", "v")
-    )
-
-
-def abc_brands(f: StatisticsFilter) -> dict:
-    """ABC of brands by net member sales in the range (lines without a brand left out)."""
-    return _abc(
-        _lines(f)
-        .annotate(k=_BRAND_LABEL)
-        .values("k")
-        .annotate(v=_signed_amount())
-        .values_list("k", "v")
-    )
-
-
-def abc_categories(f: StatisticsFilter) -> dict:
-    """ABC of categories by net member sales in the range (uncategorised lines left out)."""
-    return _abc(
-        _lines(f)
-        .annotate(k=_CATEGORY_LABEL)
-        .values("k")
-        .annotate(v=_signed_amount())
-        .values_list("k", "v")
     )
 
 

@@ -2,12 +2,15 @@
 ECharts option and the tables of the numbers behind it (shown under the chart and exported
 as CSV). Presentation only: the figures come from the selectors as they are."""
 
+import functools
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
 
 from analytics import statistics as stats
+from analytics.abc import ABC_CUT_A, ABC_CUT_B
 from analytics.models import LifecycleStage
 from core.money import fen_to_yuan
 from members.models import Member
@@ -15,6 +18,8 @@ from members.models import Member
 # Column kinds: how a cell is shown and exported
 TEXT, INT, YUAN, PCT = "text", "int", "yuan", "pct"
 TOP_ITEMS = 15  # bars drawn in the consumption charts (the table and CSV hold every row)
+CACHE_SECONDS = 10 * 60
+NO_CHART = ""  # cached for a section that had nothing to show
 
 SECTIONS = [
     ("members", gettext_lazy("Members and growth")),
@@ -425,20 +430,20 @@ def _consumption(key: str, title: str, column: str, rows: list[dict], names: lis
     return Chart(key, "purchases", title, option if rows else None, [table], note, tall=True)
 
 
-def by_category(f) -> Chart:
-    rows = stats.consumption_by_category(f)
+def by_category(f, cube) -> Chart:
+    rows = cube(f)["category"]
     names = [r["label"] or _("Uncategorised") for r in rows]
     return _consumption("category", _("Consumption by category"), _("Category"), rows, names)
 
 
-def by_brand(f) -> Chart:
-    rows = stats.consumption_by_brand(f)
+def by_brand(f, cube) -> Chart:
+    rows = cube(f)["brand"]
     names = [r["label"] or _("No brand") for r in rows]
     return _consumption("brand", _("Consumption by brand"), _("Brand"), rows, names)
 
 
-def by_floor(f) -> Chart:
-    rows = stats.consumption_by_floor(f)
+def by_floor(f, cube) -> Chart:
+    rows = cube(f)["floor"]
     several = len({r["store"] for r in rows if r["store"]}) > 1
     names = [
         (f"{r['store']} " if several else "") + f"{r['floor']} {r['name']}".strip()
@@ -634,8 +639,8 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
                     "symbol": "none",
                     "lineStyle": {"type": "dashed"},
                     "data": [
-                        {"yAxis": stats.ABC_CUT_A, "label": {"formatter": "A/B"}},
-                        {"yAxis": stats.ABC_CUT_B, "label": {"formatter": "B/C"}},
+                        {"yAxis": ABC_CUT_A, "label": {"formatter": "A/B"}},
+                        {"yAxis": ABC_CUT_B, "label": {"formatter": "B/C"}},
                     ],
                 },
             }
@@ -662,7 +667,7 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
     note = _(
         "Ranked by net sales in the range: A while the value ranked above is under %(a)s%% of the"
         " total, B under %(b)s%%, then C."
-    ) % {"a": stats.ABC_CUT_A, "b": stats.ABC_CUT_B}
+    ) % {"a": ABC_CUT_A, "b": ABC_CUT_B}
     return Chart(key, "abc", title, option if data["items"] else None, [classes, curve], note)
 
 
@@ -675,20 +680,20 @@ def abc_members(f) -> Chart:
     )
 
 
-def abc_brands(f) -> Chart:
+def abc_brands(f, cube) -> Chart:
     return _abc(
         "abc_brands",
         _("ABC of brands by sales"),
-        stats.abc_brands(f),
+        stats.abc_brands(f, cube=cube(f)),
         pgettext("ABC items", "Brands"),
     )
 
 
-def abc_categories(f) -> Chart:
+def abc_categories(f, cube) -> Chart:
     return _abc(
         "abc_categories",
         _("ABC of categories by sales"),
-        stats.abc_categories(f),
+        stats.abc_categories(f, cube=cube(f)),
         pgettext("ABC items", "Categories"),
     )
 
@@ -718,7 +723,9 @@ def _registered(key: str, section):
 
 
 def chart_builders(grain: str) -> dict:
-    """key → builder(filter) of every chart, in page order; registered sections last."""
+    """key → builder(filter) of every chart, in page order; registered sections last. The
+    five charts of receipt lines share one consumption cube (one query) per filter."""
+    cube = functools.cache(stats.consumption_cube)
     builders = {
         "growth": lambda f: growth(f, grain),
         "channels": channels,
@@ -729,17 +736,40 @@ def chart_builders(grain: str) -> dict:
         "rfm_trend": rfm_trend,
         "lifecycle": lifecycle,
         "clv": predicted_value,
-        "category": by_category,
-        "floor": by_floor,
-        "brand": by_brand,
+        "category": lambda f: by_category(f, cube),
+        "floor": lambda f: by_floor(f, cube),
+        "brand": lambda f: by_brand(f, cube),
         "heatmap": heatmap,
         "first_purchase": lambda f: first_purchase(f, grain),
         "repurchase": repurchase,
         "mau": monthly_active,
         "abc_members": abc_members,
-        "abc_brands": abc_brands,
-        "abc_categories": abc_categories,
+        "abc_brands": lambda f: abc_brands(f, cube),
+        "abc_categories": lambda f: abc_categories(f, cube),
     }
     for index, section in enumerate(stats.statistics_sections()):
         builders[f"more_{index}"] = _registered(f"more_{index}", section)
     return builders
+
+
+def statistics_charts(f, grain: str, keys: list[str] | None = None) -> list[Chart]:
+    """The charts `keys` (default: all) for the filter, each kept in the cache for
+    CACHE_SECONDS: a year of receipts takes seconds to aggregate, and the figures need not be
+    newer than that. Keyed by the resolved stores, so no one reads another scope's figures."""
+    builders = chart_builders(grain)
+    keys = list(builders) if keys is None else keys
+    stores = "all" if f.store_ids is None else ",".join(map(str, f.store_ids))
+    prefix = f"statistics:v1:{get_language()}:{grain}:{f.start}:{f.end}:{stores}:"
+    cached = cache.get_many([prefix + key for key in keys])
+    fresh = {}
+    charts = []
+    for key in keys:
+        if prefix + key in cached:
+            chart = cached[prefix + key]
+        else:
+            chart = fresh[prefix + key] = builders[key](f) or NO_CHART
+        if chart != NO_CHART:
+            charts.append(chart)
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    return charts

@@ -6,7 +6,7 @@ from analytics.forms import ClvFilterForm, StatisticsFilterForm
 from analytics.predicted_value import clv_run_current
 from analytics.selectors import clv_scores, daily_sales, dashboard_figures, rfm_overview
 from analytics.statistics import grain_auto, statistics_filter
-from analytics.statistics_page import SECTIONS, chart_builders
+from analytics.statistics_page import SECTIONS, chart_builders, statistics_charts
 from core.auth import backoffice_required
 from core.csv_export import csv_download
 
@@ -69,15 +69,14 @@ def statistics(request):
     f = statistics_filter(
         user=request.user, start=data["start"], end=data["end"], store=data["store"]
     )
-    builders = chart_builders(data["grain"] or grain_auto(f.start, f.end))
+    grain = data["grain"] or grain_auto(f.start, f.end)
     if data["export"]:
-        keys = list(builders) if data["export"] == "all" else [data["export"]]
-        charts = [chart for chart in (builders[key](f) for key in keys) if chart]
+        keys = None if data["export"] == "all" else [data["export"]]
         return csv_download(
             f"member-statistics-{data['export']}-{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv",
-            [table for chart in charts for table in chart.csv_tables()],
+            [table for chart in statistics_charts(f, grain, keys) for table in chart.csv_tables()],
         )
-    charts = [chart for chart in (build(f) for build in builders.values()) if chart]
+    charts = statistics_charts(f, grain)
     sections = [
         {"code": code, "label": label, "charts": [c for c in charts if c.section == code]}
         for code, label in SECTIONS

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -614,9 +615,11 @@ def test_the_page_runs_a_bounded_number_of_queries(analyst, mall, django_assert_
     _snapshot(date(2026, 6, 30), [(m1, "重要保持", "active"), (m2, "无价值", "lost")], current=True)
     ClvRun.objects.create(as_of=date(2026, 6, 30), status="done", is_current=True)
     analyst.get(URL, RANGE)  # warm the session and permission caches
+    cache.clear()  # the charts too: count them computed
     with django_assert_max_num_queries(40):
         page = analyst.get(URL, RANGE)
     assert page.status_code == 200
+    cache.clear()
     with CaptureQueriesContext(connection) as before:
         analyst.get(URL, RANGE)
     # more members, brands, floors and receipts: not one query more
@@ -626,9 +629,32 @@ def test_the_page_runs_a_bounded_number_of_queries(analyst, mall, django_assert_
         Shop.objects.create(floor=floor, brand=brand, unit_no=f"N{i}")
         buyer = MemberFactory(home_store=mall["b"], registered_at=at("2026-05-01"))
         receipt(mall["b"], buyer, at("2026-05-02"), [(brand, mall["food"], 100 * (i + 1))])
+    cache.clear()
     with CaptureQueriesContext(connection) as after:
         analyst.get(URL, RANGE)
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_charts_are_cached_per_scope_range_and_period(client, analyst, mall):
+    first = analyst.get(URL, RANGE)
+    receipt(mall["a"], mall["members"][0], at("2026-03-04"), [(mall["jia"], mall["women"], 100)])
+    with CaptureQueriesContext(connection) as again:
+        second = analyst.get(URL, RANGE)
+    assert len(again.captured_queries) < 12  # session, user, scope, the form's stores
+    brand = [c for s in second.context["sections"] for c in s["charts"] if c.key == "brand"][0]
+    assert brand.tables[0].rows[0][3] == 34_000  # as computed a moment ago
+    assert len(first.context["sections"]) == len(second.context["sections"])
+    # another range, or another scope, is computed afresh
+    later = analyst.get(URL, {**RANGE, "end": "2026-06-29"})
+    brand = [c for s in later.context["sections"] for c in s["charts"] if c.key == "brand"][0]
+    assert brand.tables[0].rows[0][3] == 34_100
+    regional = StaffFactory(
+        scope=StaffProfile.Scope.REGION, region=mall["a"].region, user__role=Role.ANALYST
+    ).user
+    client.force_login(regional)
+    page = client.get(URL, RANGE)
+    regions = [c for s in page.context["sections"] for c in s["charts"] if c.key == "regions"][0]
+    assert [row[1] for row in regions.tables[0].rows] == ["华东"]
 
 
 def _csv(response) -> list[list[str]]:
