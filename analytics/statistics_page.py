@@ -143,9 +143,9 @@ def _pie(items, *, name) -> dict:
             {
                 "type": "pie",
                 "name": name,
-                "radius": ["35%", "62%"],
+                "radius": ["32%", "56%"],
                 "center": ["50%", "45%"],
-                "label": {"formatter": "{d}%"},
+                "label": {"formatter": "{d}%", "overflow": "none"},
                 "data": [{"name": n, "value": v} for n, v in items],
             }
         ],

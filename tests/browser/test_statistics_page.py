@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from analytics.models import ClvRun, ClvScore
 from tests.analytics.test_statistics import _snapshot, mall  # noqa: F401 (a fixture)
-from tests.conftest import screenshot
+from tests.conftest import RESULTS_DIR, screenshot
 from tests.members.factories import TEST_PASSWORD, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,6 +30,12 @@ CHARTS_JS = """
   };
 })
 """
+
+
+def screenshot_folder():
+    folder = RESULTS_DIR / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _snapshots_and_run(mall):  # noqa: F811
@@ -109,6 +115,13 @@ def test_the_page_fits_a_phone(live_server, page, mall):  # noqa: F811
     # nothing wider than the screen but the tables that scroll inside their box
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "backoffice_statistics_phone")
+
+    # the heatmap's 25 columns scroll inside their box, not the page
+    heatmap = page.locator("[data-chart-panel=heatmap]")
+    heatmap.get_by_text("数据明细").click()
+    expect(heatmap.locator("table")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    heatmap.screenshot(path=str(screenshot_folder() / "backoffice_statistics_phone_heatmap.png"))
 
     # turning the phone: the charts follow the new width
     page.set_viewport_size({"width": 844, "height": 390})
