@@ -58,7 +58,6 @@ from members.models import Member, RegistrationChannel
 from stores.models import Brand, Category, Floor, Shop, Store
 from stores.scoping import store_lookups
 
-GRAINS = ("day", "week", "month")
 # Expected value of the next 365 days (current CLV run), bucket lower bounds in fen
 VALUE_BUCKETS_FEN = [0, 10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000]
 # Age bands (first age, last age or None); members without a birthday are "unknown"
@@ -709,8 +708,11 @@ def _signed_total():
 # --- Sections other apps add (the points mall's top redeemed goods) ------------------------
 
 # A section is a callable(filter: StatisticsFilter) -> dict | None with plain data only:
-# {"title": str, "columns": [str, ...], "rows": [[label, number, ...], ...]};
-# the page draws a bar chart of the first column against the second, with the table and CSV.
+# {"title": str, "columns": [str, ...], "rows": [[label, number, ...], ...]}; the page draws a
+# bar chart of the first column against the second, with the table and a CSV download. It
+# reads only the filter's fields (start, end, store_ids, since, until), so the mall needs
+# nothing of analytics: e.g. config registers `mall.selectors.top_redeemed_goods` once the
+# points mall exists (mall and analytics may not import each other).
 _sections: list[Callable[[StatisticsFilter], dict | None]] = []
 
 
