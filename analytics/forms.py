@@ -32,6 +32,7 @@ class StatisticsFilterForm(forms.Form):
     charts, and which chart to export as CSV."""
 
     MAX_DAYS = 5 * 366
+    FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)
 
     store = forms.ModelChoiceField(
         label=_("Store"),
@@ -72,6 +73,11 @@ class StatisticsFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day and not self.FIRST_DAY <= day <= self.LAST_DAY:
+                self.add_error(name, _("Choose a date between 1990 and 2099."))
+                cleaned.pop(name, None)
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if start > end:

@@ -579,6 +579,8 @@ def test_without_a_filter_the_last_twelve_months(analyst, mall):
         ({"start": "2026-07-01", "end": "2026-06-30"}, "end"),
         ({"start": "2000-01-01", "end": "2026-06-30"}, "start"),
         ({"start": "", "end": "2026-06-30"}, "start"),
+        ({"start": "9999-12-01", "end": "9999-12-31"}, "end"),
+        ({"start": "1900-01-01", "end": "1900-12-31"}, "start"),
         ({**RANGE, "grain": "year"}, "grain"),
         ({**RANGE, "store": "999999"}, "store"),
         ({**RANGE, "export": "nonsense"}, "export"),
