@@ -73,6 +73,7 @@ class Chart:
     tables: list[Table] = field(default_factory=list)
     note: str = ""
     tall: bool = False
+    figures: list[tuple[str, str]] = field(default_factory=list)  # headline cards: (label, value)
 
     @property
     def option_id(self) -> str:
@@ -194,7 +195,13 @@ def growth(f, grain: str) -> Chart:
         "before": data["before"],
         "new": data["new"],
     }
-    return Chart("growth", "members", _("Members and growth"), option, [table], note)
+    figures = [
+        (_("Members now"), f"{data['total']:,}"),
+        (_("New members in the range"), f"{data['new']:,}"),
+    ]
+    return Chart(
+        "growth", "members", _("Members and growth"), option, [table], note, figures=figures
+    )
 
 
 def channels(f) -> Chart:
@@ -545,6 +552,7 @@ def first_purchase(f, grain: str) -> Chart:
         option if data["new"] else None,
         [table],
         note,
+        figures=[(_("Bought within 7 days of joining"), f"{data['share']}%")],
     )
 
 
@@ -579,6 +587,10 @@ def repurchase(f) -> Chart:
         option if data["buyers"] else None,
         [table],
         note,
+        figures=[
+            (_("Buyers in the range"), f"{data['buyers']:,}"),
+            (_("Repurchase rate"), f"{data['rate']}%"),
+        ],
     )
 
 

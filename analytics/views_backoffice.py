@@ -91,6 +91,7 @@ def statistics(request):
         {
             "form": form,
             "sections": [s for s in sections if s["charts"]],
+            "figures": [figure for chart in charts for figure in chart.figures],
             "query": query.urlencode(),
         },
     )

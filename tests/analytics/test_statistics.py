@@ -548,6 +548,14 @@ def test_the_analyst_sees_every_chart_with_its_numbers(analyst, mall):
     assert f'id="{charts["brand"].option_id}"' in html
     assert charts["brand"].tables[0].rows[0] == ["甲品牌", 39_000, 5_000, 34_000, 3]
     assert "340.00" in html and "甲品牌" in html
+    # headline figures over the charts
+    assert page.context["figures"] == [
+        ("会员总数", "7"),
+        ("区间新增会员", "4"),
+        ("注册 7 天内消费占比", "50.0%"),
+        ("区间消费会员", "5"),
+        ("复购率", "40.0%"),
+    ]
     # no snapshot yet: said so, no chart
     assert charts["rfm"].option is None and "还没有 RFM 快照" in html
     # four months: weekly points by default (from the Monday of 03-01's week), or monthly
@@ -692,3 +700,23 @@ def test_every_chart_in_one_csv_with_sections(analyst, mall):
     # the ABC table of members, as computed above
     start = rows.index(["会员 ABC 分析（按消费）"])
     assert rows[start + 2] == ["A", "2", "40.0", "380.00", "84.4"]
+
+
+def test_a_registered_section_is_drawn_and_exported(analyst, mall):
+    seen = []
+
+    def top_goods(f):
+        seen.append(f.store_ids)
+        return {"title": "热门兑换商品", "columns": ["商品", "兑换次数"], "rows": [["@保温杯", 3]]}
+
+    stats.statistics_section_register(top_goods)
+    try:
+        page = analyst.get(URL, RANGE)
+        more = [s for s in page.context["sections"] if s["code"] == "more"][0]
+        (chart,) = more["charts"]
+        assert chart.title == "热门兑换商品" and chart.option["series"][0]["data"] == [3]
+        assert "更多" in page.content.decode() and seen == [None]
+        rows = _csv(analyst.get(URL, {**RANGE, "export": chart.key}))
+        assert rows == [["商品", "兑换次数"], ["'@保温杯", "3"]]
+    finally:
+        stats._sections.remove(top_goods)
