@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views_backoffice.home, name="home"),
     path("analytics/rfm/", views_backoffice.rfm, name="rfm"),
     path("predicted-value/", views_backoffice.clv_list, name="clv_list"),
+    path("analytics/statistics/", views_backoffice.statistics, name="statistics"),
 ]

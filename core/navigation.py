@@ -28,6 +28,9 @@ BACKOFFICE_NAV = [
     ),
     NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
     NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
+    NavItem(
+        _("Member statistics"), "backoffice:statistics", "▨", perm="analytics.view_rfmsnapshot"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
