@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "pos",
     "mall",
     "analytics",
+    "mining",
     "config.demo",
 ]
 
