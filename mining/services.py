@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,9 +128,10 @@ def mining_run_nightly_create(*, today=None) -> MiningRun | None:
 
 
 def _engine_name() -> str:
-    from django.conf import settings
-
-    return getattr(settings, "MINING_ENGINE", "mlxtend")
+    engine = settings.MINING_ENGINE
+    if engine not in ("mlxtend", "spark"):
+        raise MiningError(_("Unknown mining engine."), code="bad_engine")
+    return engine
 
 
 def _lines_sql(run: MiningRun) -> tuple[str, list]:

@@ -206,6 +206,10 @@ WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="http://127.0.0.1:8
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
 WECHAT_NOTICE_TEMPLATE_ID = env("WECHAT_NOTICE_TEMPLATE_ID", default="fake_notice_template")
 
+# --- Basket mining ------------------------------------------------------------------------
+# "mlxtend" on this machine, or "spark" (the spark extra, Java, SPARK_MASTER): docs/MINING.md
+MINING_ENGINE = env("MINING_ENGINE", default="mlxtend")
+
 # --- SMS ---------------------------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleSmsBackend")
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
