@@ -22,15 +22,18 @@ class Algorithm(models.TextChoices):
 class MiningSettings(models.Model):
     """The nightly run's parameters (one row, edited by staff)."""
 
-    level = models.CharField(_("item level"), max_length=8, choices=Level.choices, default="sku")
+    # categories by default: "people who buy a dress buy a sun hat" (SKUs split that signal)
+    level = models.CharField(
+        _("item level"), max_length=8, choices=Level.choices, default="category"
+    )
     algorithm = models.CharField(
         _("algorithm"), max_length=8, choices=Algorithm.choices, default="fpgrowth"
     )
-    window_days = models.PositiveIntegerField(_("window (days)"), default=90)
-    min_support = models.FloatField(_("minimum support"), default=0.001)
+    window_days = models.PositiveIntegerField(_("window (days)"), default=365)
+    min_support = models.FloatField(_("minimum support"), default=0.002)
     min_confidence = models.FloatField(_("minimum confidence"), default=0.2)
-    min_lift = models.FloatField(_("minimum lift"), default=1.0)
-    max_len = models.PositiveSmallIntegerField(_("longest itemset"), default=4)
+    min_lift = models.FloatField(_("minimum lift"), default=1.2)
+    max_len = models.PositiveSmallIntegerField(_("longest itemset"), default=3)
     max_basket_items = models.PositiveSmallIntegerField(
         _("largest basket (distinct items)"),
         default=60,
