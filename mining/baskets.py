@@ -21,6 +21,24 @@ import numpy as np
 from scipy import sparse
 
 
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values. (numpy 2.4's np.unique took 25× as long as a sort on 5M int64.)"""
+    ordered = np.sort(values)
+    return (
+        ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+    )
+
+
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, the index of each value among them)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.concatenate(([True], ordered[1:] != ordered[:-1])) if ordered.size else ordered
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new.astype(bool)], inverse
+
+
 @dataclass(frozen=True)
 class Baskets:
     matrix: sparse.csr_matrix  # baskets × kept items, boolean
@@ -55,22 +73,27 @@ def baskets_build(
     if basket_ids.size == 0:
         return Baskets(sparse.csr_matrix((0, 0), dtype=bool), np.empty(0, np.int64), 0, 0, 0)
 
-    # Deduplicate pairs and renumber baskets and items densely (sorted, so deterministic).
-    pairs = np.unique(np.stack([basket_ids, item_ids], axis=1), axis=0)
-    _, basket_index = np.unique(pairs[:, 0], return_inverse=True)
+    # Deduplicate pairs and renumber baskets and items densely (sorted, so deterministic):
+    # one sort of int64 keys (basket rank × item range + item) rather than of row pairs.
+    _, basket_rank = _unique_inverse(basket_ids)
+    item_min = int(item_ids.min())
+    item_range = int(item_ids.max()) - item_min + 1
+    keys = _unique(basket_rank * item_range + (item_ids - item_min))
+    basket_index, pair_items = np.divmod(keys, item_range)
+    pair_items += item_min
     sizes = np.bincount(basket_index)
     keep = sizes >= (1 if keep_single_item_baskets else 2)
     dropped_single = int(np.count_nonzero(sizes == 1)) if not keep_single_item_baskets else 0
     if max_basket_items is not None:
         keep &= sizes <= max_basket_items
     kept_rows = keep[basket_index]
-    pairs, basket_index = pairs[kept_rows], basket_index[kept_rows]
+    pair_items, basket_index = pair_items[kept_rows], basket_index[kept_rows]
     # rows numbered 0..n-1 over the kept baskets
     row_of_basket = np.cumsum(keep) - 1
     rows = row_of_basket[basket_index]
     basket_count = int(np.count_nonzero(keep))
 
-    items, item_index = np.unique(pairs[:, 1], return_inverse=True)
+    items, item_index = _unique_inverse(pair_items)
     counts = np.bincount(item_index, minlength=items.size)
     frequent = (
         counts >= min_support_count(min_support, basket_count) if basket_count else counts < 0
