@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "pos",
     "mall",
     "analytics",
+    "mining",
     "config.demo",
 ]
 
@@ -204,6 +205,10 @@ WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", default="http://127.0.0.1:8011/
 WECHAT_OAUTH_BASE_URL = env("WECHAT_OAUTH_BASE_URL", default="http://127.0.0.1:8011/connect/")
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
 WECHAT_NOTICE_TEMPLATE_ID = env("WECHAT_NOTICE_TEMPLATE_ID", default="fake_notice_template")
+
+# --- Basket mining ------------------------------------------------------------------------
+# "mlxtend" on this machine, or "spark" (the spark extra, Java, SPARK_MASTER): docs/MINING.md
+MINING_ENGINE = env("MINING_ENGINE", default="mlxtend")
 
 # --- SMS ---------------------------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="members.sms.ConsoleSmsBackend")

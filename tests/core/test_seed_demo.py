@@ -123,6 +123,25 @@ def test_planted_associations_stand_out(demo):
 
 
 @pytest.mark.django_db
+def test_last_nights_jobs_ran_and_mining_finds_the_planted_rules(demo):
+    from analytics.models import ClvRun, RfmSnapshot
+    from mining.models import MiningRun
+    from mining.services import rules_export_rows
+
+    assert RfmSnapshot.objects.get(is_current=True).row_count > 300
+    assert ClvRun.objects.get(is_current=True).member_count > 300
+    run = MiningRun.objects.get(is_current=True)
+    assert (run.trigger, run.level) == ("nightly", "category")
+    rules = {(a, c): lift for a, c, _s, _c, lift, _n in rules_export_rows(run)}
+    for pair, lift in [
+        (("连衣裙", "遮阳帽"), 10),
+        (("热水袋", "睡衣"), 10),
+        (("电吹风", "浴室用品"), 2),
+    ]:
+        assert rules[pair] > lift, pair
+
+
+@pytest.mark.django_db
 def test_members_earned_points_for_their_receipts_and_hold_tiers(demo):
     call_command("check_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115 - raises on a breach
     member_sales = Receipt.objects.filter(member__isnull=False, kind=Receipt.Kind.SALE)

@@ -6,7 +6,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from config.demo.loader import demo_is_seeded, demo_reset, demo_seed, demo_till_credentials
+from config.demo.loader import (
+    demo_analyses,
+    demo_is_seeded,
+    demo_reset,
+    demo_seed,
+    demo_till_credentials,
+)
 
 
 def _as_of(value: str) -> datetime:
@@ -62,6 +68,12 @@ class Command(BaseCommand):
                 f"{result.seconds:.1f} s (seed {seed})."
             )
         )
+        if members:
+            analyses = demo_analyses(as_of=moment)
+            self.stdout.write(
+                f"Last night's jobs: RFM {analyses['rfm_members']} members, predicted value "
+                f"{analyses['clv_members']} members, basket mining {analyses['rules']} rules."
+            )
         self._till()
         self.stdout.write(f"Staff logins (password for all: {result.staff[0][1]}):")
         for username, _password, role in result.staff:
