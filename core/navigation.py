@@ -28,6 +28,10 @@ BACKOFFICE_NAV = [
     ),
     NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
     NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
+    NavItem(_("Association rules"), "backoffice:mining_runs", "⛓", perm="mining.view_miningrun"),
+    NavItem(
+        _("Consumer behaviour"), "backoffice:mining_behaviour", "◐", perm="mining.view_miningrun"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
