@@ -16,6 +16,18 @@ from stores.scoping import scoped, store_lookups
 BLANK = [("", "---------")]
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker: it takes ISO dates only, whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+DATE = DateInput
+
+
 def _ratio(label, *, required=True, initial=None, minimum=Decimal(0), help_text=""):
     return forms.DecimalField(
         label=label,
@@ -77,8 +89,8 @@ class RunStartForm(SegmentFields):
     max_len = forms.IntegerField(
         label=_("Longest itemset"), min_value=2, max_value=10, initial=3, required=False
     )
-    since = forms.DateField(label=_("From"), required=False)
-    until = forms.DateField(label=_("Until"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DATE())
+    until = forms.DateField(label=_("Until"), required=False, widget=DATE())
     store = forms.ModelChoiceField(
         Store.objects.none(), label=_("Store"), required=False, empty_label=_("All stores")
     )
@@ -110,8 +122,6 @@ class RunStartForm(SegmentFields):
         if store_lookups(user):  # a region or a store: runs stay within its stores
             self.fields["store"].required = True
             self.fields["store"].empty_label = None
-        for name in ("since", "until"):
-            self.fields[name].widget.input_type = "date"
         if not self.is_bound:
             today = timezone.localdate()
             self.initial.setdefault("since", today - timedelta(days=90))
@@ -197,8 +207,8 @@ class RuleFilterForm(forms.Form):
 
     SIDES = [
         ("any", _("either side")),
-        ("antecedent", _("if bought")),
-        ("consequent", _("then also")),
+        ("antecedent", _("If bought")),
+        ("consequent", _("Then also")),
     ]
 
     item = forms.CharField(label=_("Item"), required=False, max_length=64)
@@ -291,13 +301,8 @@ def run_choice_label(run: MiningRun) -> str:
 class BehaviourForm(forms.Form):
     """The consumer behaviour page's period (GET); both ends inclusive, Shanghai days."""
 
-    since = forms.DateField(label=_("From"), required=False)
-    until = forms.DateField(label=_("Until"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("since", "until"):
-            self.fields[name].widget.input_type = "date"
+    since = forms.DateField(label=_("From"), required=False, widget=DATE())
+    until = forms.DateField(label=_("Until"), required=False, widget=DATE())
 
     def clean(self):
         data = super().clean()

@@ -314,7 +314,7 @@ def _segment_expression(dimension: str, prefix: str, today: date):
             )
         return Case(*whens, default=Value(age_band_code(AGE_BANDS[-1])), output_field=CharField())
     if dimension == "gender":
-        return Coalesce(f"{prefix}gender", Value(UNKNOWN))
+        return F(f"{prefix}gender")
     if dimension == "region":
         return Coalesce(F(f"{prefix}region_id"), Value(0), output_field=IntegerField())  # 0: none
     field = f"{prefix}profile__{dimension}"
@@ -326,11 +326,7 @@ def _segments_of(dimension: str) -> list[tuple[str, str]]:
     if dimension == "age_band":
         values = [(age_band_code(b), age_band_label(b)) for b in AGE_BANDS]
     elif dimension == "gender":
-        values = [
-            (code, str(label))
-            for code, label in Member.Gender.choices
-            if code != Member.Gender.UNKNOWN
-        ]
+        return [(code, str(label)) for code, label in Member.Gender.choices]
     elif dimension == "region":
         values = [(pk, name) for pk, name in Region.objects.values_list("pk", "name")]
         return [*values, (0, gettext("Unknown"))]
@@ -346,7 +342,7 @@ def _segments_of(dimension: str) -> list[tuple[str, str]]:
 
 def _segment_params(dimension: str, code) -> dict | None:
     """The run segment of a behaviour segment, or None when runs cannot be mined for it."""
-    if code in (UNKNOWN, 0):
+    if code in (UNKNOWN, 0, Member.Gender.UNKNOWN):
         return None
     if dimension == "gender":
         return segment_params(gender=code)

@@ -7,7 +7,6 @@
   var low = Math.min.apply(null, lifts), high = Math.max.apply(null, lifts);
   function width(lift) { return high > low ? 1 + 5 * (lift - low) / (high - low) : 2; }
   var chart = echarts.init(element);
-  var narrow = element.clientWidth < 600;
   chart.setOption({
     tooltip: {
       formatter: function (p) {
@@ -21,9 +20,11 @@
     },
     series: [{
       type: "graph",
-      layout: graph.nodes.length > 40 || narrow ? "circular" : "force",
+      // a force layout while it stays readable, then a circle
+      layout: graph.nodes.length > 40 ? "circular" : "force",
       circular: {rotateLabel: true},
-      force: {repulsion: 260, edgeLength: [60, 160], gravity: 0.08},
+      force: {repulsion: 500, edgeLength: [90, 200], gravity: 0.12},
+      left: 40, right: 80, top: 30, bottom: 30,
       roam: true,
       draggable: true,
       label: {show: true, position: "right", fontSize: 12},
