@@ -294,6 +294,8 @@ class CompareForm(forms.Form):
 
 def run_choice_label(run: MiningRun) -> str:
     segment = run.segment_label or str(_("All members"))
+    if run.store_id:
+        segment = f"{segment} · {run.store.name}"
     created = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
     return f"#{run.pk} {run.get_level_display()} · {segment} · {created}"
 

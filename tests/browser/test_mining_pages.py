@@ -116,6 +116,37 @@ def test_the_analyst_starts_a_run_and_browses_its_rules(live_server, page):
     page.get_by_role("link", name="组合推荐").first.click()
     expect(page.locator("[data-bundle]").first).to_be_visible()
     _shot(page, "mining_bundles_phone")
+    page.get_by_role("link", name="全部运行").click()
+    expect(page.locator(f"[data-run='{run.pk}'] [data-rules]")).to_have_text(str(run.rule_count))
+    _shot(page, "mining_runs_phone")
+
+
+def test_two_stores_runs_compared_side_by_side(live_server, page):
+    s1 = _mall()
+    s2 = StoreFactory(code="S02", name="西湖店")
+    when = timezone.now() - timedelta(days=2)
+    for n, items in enumerate([[MILK, BREAD]] * 4 + [[DRESS, HAT]] * 2 + [[BREAD, SCARF]] * 2):
+        receipt(s2, f"T{n:03d}", items, when=when)
+    a = mining_run_execute(
+        run_id=mining_run_create(
+            trigger="command", min_support=0.2, min_confidence=0.5, store=s1
+        ).pk
+    )
+    b = mining_run_execute(
+        run_id=mining_run_create(
+            trigger="command", min_support=0.2, min_confidence=0.5, store=s2
+        ).pk
+    )
+    page.set_viewport_size(DESKTOP)
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/backoffice/mining/compare/?a={a.pk}")
+    page.get_by_label("运行 B").select_option(str(b.pk))
+    page.get_by_role("button", name="对比", exact=True).click()
+    only_b = page.locator("[data-table=only-b] [data-row]")
+    expect(only_b.filter(has_text="丝巾")).not_to_have_count(0)
+    both = page.locator("[data-table=both] [data-row]")
+    expect(both.filter(has_text="遮阳帽").first).to_be_visible()
+    _shot(page, "mining_compare_desktop")
 
 
 def test_a_queued_run_page_follows_the_run_to_its_rules(live_server, page):
