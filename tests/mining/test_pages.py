@@ -505,3 +505,26 @@ def test_the_run_form_defaults_to_the_last_90_days():
     today = timezone.localdate()
     assert form.initial["until"] == today and (today - form.initial["since"]).days == 90
     assert isinstance(form.initial["since"], date)
+
+
+def test_a_failed_run_shows_its_error(analyst):
+    failed = MiningRun.objects.create(
+        status="failed", trigger="staff", level="sku", algorithm="fpgrowth",
+        min_support=0.0001, min_confidence=0.1, error="MemoryError: out of memory",
+    )  # fmt: skip
+    page = analyst.get(reverse("backoffice:mining_run", args=[failed.pk]))
+    assert page.status_code == 200 and "MemoryError: out of memory" in page.content.decode()
+    assert "mining_run.js" not in page.content.decode()
+    status = analyst.get(reverse("backoffice:mining_run_status", args=[failed.pk])).json()
+    assert status["finished"] and status["error"] == "MemoryError: out of memory"
+
+
+def test_runs_and_rules_are_read_only_in_the_admin(admin_client):
+    run = run_built(ITEMS, RULES)
+    assert admin_client.get("/admin/mining/miningrun/").status_code == 200
+    assert admin_client.get(f"/admin/mining/miningrun/{run.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/mining/miningrun/add/").status_code == 403
+    assert admin_client.get("/admin/mining/rule/").status_code == 200
+    assert admin_client.post(f"/admin/mining/miningrun/{run.pk}/delete/").status_code == 403
+    MiningSettings.load()
+    assert admin_client.get("/admin/mining/miningsettings/1/change/").status_code == 200
