@@ -192,6 +192,12 @@ class MiningSettingsForm(forms.ModelForm):
             raise forms.ValidationError(_("The longest itemset must hold at least 2 items."))
         return value
 
+    def clean_max_basket_items(self):
+        value = self.cleaned_data["max_basket_items"]
+        if value < 2:
+            raise forms.ValidationError(_("A basket of fewer than 2 items holds no rule."))
+        return value
+
     def clean_window_days(self):
         value = self.cleaned_data["window_days"]
         if value < 1:

@@ -5,6 +5,7 @@ behaviour (消费行为分析)."""
 import csv
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,7 +41,7 @@ def runs(request):
     can_start = request.user.has_perm("mining.add_miningrun")
     if request.method == "POST":
         if not can_start:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         form = RunStartForm(request.POST, user=request.user)
         if form.is_valid():
             try:

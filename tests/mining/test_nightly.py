@@ -1,9 +1,11 @@
 """The nightly mining run: scheduled by beat, with the settings' parameters over the window."""
 
 from datetime import date, datetime
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django_celery_beat.models import PeriodicTask
 
 from mining.models import MiningRun, MiningSettings
@@ -16,6 +18,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.mark.django_db
 def test_the_nightly_run_is_scheduled_and_uses_the_settings(time_machine):
+    # the migration's schedule (a transactional test's flush empties it: run its function)
+    import_module("mining.migrations.0002_nightly_schedule").schedule(apps, None)
     task = PeriodicTask.objects.get(task="mining.tasks.mining_run_nightly")
     assert task.enabled and (task.crontab.hour, task.crontab.minute) == ("5", "0")
 

@@ -479,10 +479,12 @@ def test_analysts_edit_the_nightly_settings(analyst):
 
     bad = analyst.post(
         reverse("backoffice:mining_settings"),
-        form | {"min_support": "0", "max_len": "1", "once_token": "x" * 40},
+        form
+        | {"min_support": "0", "max_len": "1", "max_basket_items": "1", "once_token": "x" * 40},
     )
     assert bad.status_code == 400
     assert "最小支持度须大于 0" in bad.content.decode()
+    assert "少于 2 件商品的购物篮不含任何规则" in bad.content.decode()
     assert MiningSettings.load().min_support == 0.002
 
 
@@ -528,3 +530,17 @@ def test_runs_and_rules_are_read_only_in_the_admin(admin_client):
     assert admin_client.post(f"/admin/mining/miningrun/{run.pk}/delete/").status_code == 403
     MiningSettings.load()
     assert admin_client.get("/admin/mining/miningsettings/1/change/").status_code == 200
+
+
+def test_viewing_runs_without_the_add_permission_cannot_start_one(client):
+    from django.contrib.auth.models import Permission
+
+    staff = StaffFactory()
+    staff.user.user_permissions.add(Permission.objects.get(codename="view_miningrun"))
+    client.force_login(staff.user)
+    page = client.get(reverse("backoffice:mining_runs"))
+    assert page.status_code == 200 and 'id="run-start"' not in page.content.decode()
+    form = {"level": "sku", "algorithm": "fpgrowth", "min_support": "0.1"}
+    form |= {"min_confidence": "0.5", "min_lift": "1", "once_token": "y" * 40}
+    assert client.post(reverse("backoffice:mining_runs"), form).status_code == 403
+    assert not MiningRun.objects.exists()
