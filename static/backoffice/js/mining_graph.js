@@ -24,6 +24,7 @@
       layout: graph.nodes.length > 40 ? "circular" : "force",
       circular: {rotateLabel: true},
       force: {repulsion: 500, edgeLength: [90, 200], gravity: 0.12},
+      zoom: Math.max(1, 2 - graph.nodes.length / 10),  // a few items: closer up
       left: 40, right: 80, top: 30, bottom: 30,
       roam: true,
       draggable: true,
