@@ -9,4 +9,5 @@ urlpatterns = [
     path("members/", include("members.urls_backoffice")),
     path("loyalty/", include("loyalty.urls_backoffice")),
     path("coupons/", include("coupons.urls_backoffice")),
+    path("mining/", include("mining.urls_backoffice")),
 ]

@@ -31,6 +31,10 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Member statistics"), "backoffice:statistics", "▨", perm="analytics.view_rfmsnapshot"
     ),
+    NavItem(_("Association rules"), "backoffice:mining_runs", "⛓", perm="mining.view_miningrun"),
+    NavItem(
+        _("Consumer behaviour"), "backoffice:mining_behaviour", "◐", perm="mining.view_miningrun"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

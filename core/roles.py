@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mall.*",
         "coupons.*",
         "analytics.*",
+        "mining.*",
         "django_celery_beat.*",
         "auth.view_user",
         "auth.add_user",
@@ -91,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_receipt",
         "loyalty.view_receiptline",
         "analytics.*",
+        "mining.*",
         "coupons.view_campaign",  # campaign results, read only; sending stays with marketing
     ],
 }

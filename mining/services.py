@@ -10,6 +10,7 @@ import logging
 import math
 import resource
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -105,6 +106,46 @@ def mining_run_create(
         segment=segment or {},
         segment_label=segment_label,
     )
+
+
+def mining_run_request(*, user, enqueue: Callable[[int], object], **parameters) -> MiningRun:
+    """A run a staff member starts from the back office: created queued (checked as
+    mining_run_create checks), audited, and after commit `enqueue(run id)` hands it to a
+    worker (callers pass mining.tasks.mining_run.delay; this module cannot import it)."""
+    from core.audit import audit_log
+
+    with transaction.atomic():
+        run = mining_run_create(trigger=MiningRun.Trigger.STAFF, user=user, **parameters)
+        audit_log(
+            actor=user,
+            action="mining.run.started",
+            target=run,
+            data={
+                "level": run.level,
+                "min_support": run.min_support,
+                "min_confidence": run.min_confidence,
+                "segment": run.segment,
+                "store": run.store_id,
+            },
+        )
+        transaction.on_commit(lambda: enqueue(run.pk))
+    return run
+
+
+def mining_settings_update(*, actor, **fields) -> MiningSettings:
+    """Change the nightly run's parameters, audited with what changed. Locks the row."""
+    from core.audit import audit_log
+
+    with transaction.atomic():
+        current = MiningSettings.load()
+        current = MiningSettings.objects.select_for_update().get(pk=current.pk)
+        changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
+        for name, value in changed.items():
+            setattr(current, name, value)
+        if changed:
+            current.save(update_fields=list(changed))
+            audit_log(actor=actor, action="mining.settings.changed", target=current, data=changed)
+    return current
 
 
 def mining_run_nightly_create(*, today=None) -> MiningRun | None:
