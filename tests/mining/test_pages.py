@@ -459,7 +459,7 @@ def test_rules_browse_ignores_an_unknown_sort():
 
 def test_analysts_edit_the_nightly_settings(analyst):
     form = {
-        "level": "category",
+        "level": "brand",
         "algorithm": "apriori",
         "window_days": "30",
         "min_support": "0.002",
@@ -472,10 +472,10 @@ def test_analysts_edit_the_nightly_settings(analyst):
     response = analyst.post(reverse("backoffice:mining_settings"), form)
     assert response.status_code == 302
     saved = MiningSettings.load()
-    assert (saved.level, saved.algorithm, saved.window_days) == ("category", "apriori", 30)
+    assert (saved.level, saved.algorithm, saved.window_days) == ("brand", "apriori", 30)
     assert saved.min_support == 0.002 and not saved.nightly_enabled
     log = AuditLog.objects.get(action="mining.settings.changed")
-    assert log.data["nightly_enabled"] is False and log.data["level"] == "category"
+    assert log.data["nightly_enabled"] is False and log.data["level"] == "brand"
 
     bad = analyst.post(
         reverse("backoffice:mining_settings"),
