@@ -44,7 +44,12 @@ def spark_session():
     """One Spark session per process (starting one takes seconds)."""
     global _session
     if _session is None:
+        import logging
+
         from pyspark.sql import SparkSession
+
+        # py4j logs every connection it closes at INFO, even from finalisers at exit
+        logging.getLogger("py4j").setLevel(logging.WARNING)
 
         _session = (
             SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[*]"))

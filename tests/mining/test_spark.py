@@ -18,6 +18,18 @@ if missing and os.environ.get("REQUIRE_SPARK"):
 pytestmark = pytest.mark.skipif(missing is not None, reason=missing or "")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def spark_stopped_after():
+    """One Spark session for the module, stopped before pytest closes its streams (py4j
+    logs from its finalisers)."""
+    yield
+    from mining import spark_engine
+
+    if spark_engine._session is not None:
+        spark_engine._session.stop()
+        spark_engine._session = None
+
+
 def spark_rules(built, *, min_support, min_confidence, max_len=None):
     itemsets = itemsets_spark(built, min_support=min_support, max_len=max_len)
     return itemsets, rules_from_itemsets(
