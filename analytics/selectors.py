@@ -174,6 +174,7 @@ def rfm_overview(*, user) -> dict | None:
         count = row.get("members", 0)
         classes.append(
             {
+                "id": cell.pk,
                 "label": cell.label,
                 "r_short": cell.r_short,
                 "f_high": cell.f_high,

@@ -3,6 +3,8 @@ in at the end; a second delivery while one runs skips)."""
 
 from celery import shared_task
 
+from analytics.actions import group_action_run
+from analytics.models import GroupAction
 from analytics.predicted_value import ClvRunError, clv_run
 from analytics.services import RfmRunInProgress, rfm_snapshot_build
 
@@ -30,3 +32,20 @@ def clv_run_nightly() -> dict:
     except ClvRunError:
         return {"skipped": "running elsewhere"}
     return {"run": run.pk, "as_of": run.as_of.isoformat(), "members": run.member_count}
+
+
+@shared_task(acks_late=True)
+def group_action_run_task(action_id: int) -> dict:
+    """An action on a group; a redelivered or repeated task continues from the saved
+    audience. While quiet hours hold it, it schedules itself again for their end."""
+    action = group_action_run(action_id=action_id)
+    if action.status == GroupAction.Status.RUNNING and action.deferred_until:
+        group_action_run_task.apply_async((action.pk,), eta=action.deferred_until)
+    return {
+        "action": action.pk,
+        "status": action.status,
+        "sent": action.sent,
+        "failed": action.failed,
+        "skipped": action.skipped,
+        "deferred_until": action.deferred_until.isoformat() if action.deferred_until else None,
+    }

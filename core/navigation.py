@@ -28,6 +28,9 @@ BACKOFFICE_NAV = [
     ),
     NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
     NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
+    NavItem(
+        _("Group actions"), "backoffice:group_action_list", "➤", perm="analytics.view_groupaction"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
