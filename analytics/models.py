@@ -571,7 +571,7 @@ class GroupActionRecipient(models.Model):
     class Outcome(models.TextChoices):
         PENDING = "", _("Pending")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("action outcome", "Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
         HELD_BACK = "held_back", _("Held back (control)")
