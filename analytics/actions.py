@@ -593,7 +593,8 @@ def group_action_results(action: GroupAction, *, now: datetime | None = None) ->
     )
     for row in outcomes:
         row["outcome_label"] = Outcome(row["outcome"]).label
-        row["reason_label"] = Reason(row["reason"]).label if row["reason"] else ""
+        shown = row["reason"] and row["reason"] != Reason.CONTROL
+        row["reason_label"] = Reason(row["reason"]).label if shown else ""
     return {
         "start": start,
         "end": end,

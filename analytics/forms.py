@@ -52,7 +52,7 @@ class GroupActionForm(forms.Form):
         "tag_missing": "tag",
     }
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Action name"), max_length=100)
     coupon_template = forms.ModelChoiceField(
         label=_("Coupon"), queryset=CouponTemplate.objects.none(), required=False
     )

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from analytics.actions import (
@@ -34,6 +36,12 @@ from members.models import Member
 from members.scoping import scoped_members
 
 LOG_PAGE = 50
+KIND_TITLES = {
+    GroupAction.Kind.COUPON: _lazy("Send a coupon"),
+    GroupAction.Kind.SMS: _lazy("Send an SMS"),
+    GroupAction.Kind.MESSAGE: _lazy("Send a message"),
+    GroupAction.Kind.TAG: _lazy("Add a tag"),
+}
 
 
 @backoffice_required(perm="analytics.view_groupaction")
@@ -87,7 +95,7 @@ def action_new(request, group_id: int):
         {
             "group": group,
             "kind": kind,
-            "kind_label": GroupAction.Kind(kind).label,
+            "kind_label": KIND_TITLES[kind],
             "form": form,
             "rfm_class": rfm_class,
         },
@@ -175,8 +183,8 @@ def action_log_csv(request, action_id: int):
         _("Card number"),
         _("Phone"),
         _("Arm"),
-        _("Outcome"),
-        _("Reason"),
+        pgettext("action outcome", "Outcome"),
+        pgettext("action outcome", "Reason"),
         _("Detail"),
         _("At"),
     ]
