@@ -10,6 +10,7 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
+from analytics import tasks
 from analytics.actions import (
     ActionError,
     group_action_create,
@@ -26,7 +27,7 @@ from analytics.models import (
     MemberTag,
     Tag,
 )
-from analytics.tasks import group_action_run_task
+from analytics.tasks import group_action_run_task, group_actions_resume
 from analytics.uplift import rate_difference_newcombe
 from coupons.models import Coupon
 from loyalty.models import Receipt
@@ -401,25 +402,43 @@ def test_an_sms_job_killed_mid_send_never_resends(staff, store, sms_outbox, dayt
 def test_quiet_hours_defer_sms_until_they_end(staff, store, sms_outbox, time_machine, monkeypatch):
     time_machine.move_to(datetime(2026, 11, 24, 22, 30, tzinfo=SHANGHAI), tick=False)
     scheduled = []
-    monkeypatch.setattr(
-        group_action_run_task, "apply_async", lambda args, eta: scheduled.append((args, eta))
-    )  # the task is called in-process below; only its rescheduling is caught
+    monkeypatch.setattr(tasks, "group_action_run_later", lambda **kwargs: scheduled.append(kwargs))
     members = MemberFactory.create_batch(5, home_store=store)
     action = create(
         static_group(members, staff), staff, kind="sms", sms_text="您好", control_percent=20
     )
-    result = group_action_run_task(action.pk)
+    result = group_action_run_task.delay(action.pk).get()
     nine = datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)
-    assert scheduled == [((action.pk,), nine)]
+    assert scheduled == [{"action_id": action.pk, "eta": nine, "queue": None}]
     assert result["status"] == "running" and result["deferred_until"] == nine.isoformat()
     assert sms_outbox == []
     assert action.recipients.filter(outcome=Outcome.PENDING).count() == 4  # waiting, not skipped
     assert action.recipients.filter(outcome=Outcome.HELD_BACK).count() == 1
 
+    # the scheduled restart; the nightly-style safety net finds nothing due before nine
+    time_machine.move_to(nine - timedelta(minutes=1), tick=False)
+    assert group_actions_resume() == []
     time_machine.move_to(nine, tick=False)
-    result = group_action_run_task(action.pk)
+    result = group_action_run_task.delay(action.pk).get()
     assert result["status"] == "done" and result["sent"] == 4 and result["deferred_until"] is None
     assert len(sms_outbox) == 4 and len(scheduled) == 1
+    assert group_actions_resume() == []  # done: nothing to resume
+
+
+def test_the_safety_net_resumes_a_deferred_action_whose_restart_was_lost(
+    staff, store, sms_outbox, time_machine, monkeypatch
+):
+    time_machine.move_to(datetime(2026, 11, 24, 23, 0, tzinfo=SHANGHAI), tick=False)
+    monkeypatch.setattr(tasks, "group_action_run_later", lambda **kwargs: None)  # lost
+    members = MemberFactory.create_batch(3, home_store=store)
+    action = create(
+        static_group(members, staff), staff, kind="sms", sms_text="您好", control_percent=0
+    )
+    group_action_run_task.delay(action.pk).get()
+    time_machine.move_to(datetime(2026, 11, 25, 9, 5, tzinfo=SHANGHAI), tick=False)
+    assert group_actions_resume() == [action.pk]
+    action.refresh_from_db()
+    assert action.status == GroupAction.Status.DONE and len(sms_outbox) == 3
 
 
 def test_quiet_hours_do_not_hold_coupons_or_tags(staff, store, make_template, time_machine):
@@ -607,3 +626,50 @@ def test_members_who_left_the_group_still_count_in_their_arm(staff, store, make_
     receipt(Member.objects.get(pk=buyer), timezone.now() + timedelta(hours=1), 100)
     t, c = group_action_results(action)["arms"]
     assert (t["members"], c["members"], c["converted"]) == (8, 2, 1)
+
+
+# --- On a real worker through Redis: quiet hours end, the rescheduled task sends -----------
+
+
+@pytest.fixture
+def quiet_for_a_few_seconds(monkeypatch):
+    """Quiet hours (for the worker, through its environment) from a minute ago until 15
+    seconds from now, Shanghai time; set before the worker starts."""
+    now = timezone.localtime()
+    start, end = now - timedelta(minutes=1), now + timedelta(seconds=15)
+    monkeypatch.setenv("MARKETING_QUIET_START", start.strftime("%H:%M:%S"))
+    monkeypatch.setenv("MARKETING_QUIET_END", end.strftime("%H:%M:%S"))
+    return end
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not __import__("django.conf").conf.settings.REDIS_URL, reason="needs REDIS_URL")
+def test_on_a_real_worker_an_sms_waits_for_the_end_of_quiet_hours(
+    quiet_for_a_few_seconds, worker, store
+):
+    import time
+
+    staff = StaffFactory(user__role="analyst").user
+    members = MemberFactory.create_batch(3, home_store=store)
+    action = create(
+        static_group(members, staff), staff, kind="sms", sms_text="您好", control_percent=0
+    )
+    first = group_action_run_task.apply_async(args=[action.pk], queue=worker["queue"])
+    try:
+        answer = first.get(timeout=60)
+    except Exception:
+        worker["process"].terminate()
+        print(worker["process"].communicate(timeout=10)[0])
+        raise
+    assert answer["status"] == "running"
+    assert answer["deferred_until"] == quiet_for_a_few_seconds.replace(microsecond=0).isoformat()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        action.refresh_from_db()
+        if action.status == GroupAction.Status.DONE:
+            break
+        time.sleep(0.5)
+    assert action.status == GroupAction.Status.DONE and action.sent == 3
+    sent_at = min(action.recipients.values_list("at", flat=True))
+    assert sent_at >= quiet_for_a_few_seconds.replace(microsecond=0)
