@@ -400,10 +400,14 @@ def _mark(action: GroupAction, member_ids, *, outcome: str, reason: str = "", de
 
 def _screen(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
     """Mark who is skipped (inactive, opted out, no phone, over the cap); the rest."""
-    members = dict(Member.objects.filter(pk__in=ids).values_list("pk", "status"))
-    phones = dict(Member.objects.filter(pk__in=ids).values_list("pk", "phone"))
+    rows = {
+        pk: (status, phone)
+        for pk, status, phone in Member.objects.filter(pk__in=ids).values_list(
+            "pk", "status", "phone"
+        )
+    }
     skip: dict[int, str] = {
-        m: Reason.INACTIVE for m in ids if members.get(m) != Member.Status.ACTIVE
+        m: Reason.INACTIVE for m in ids if rows.get(m, ("",))[0] != Member.Status.ACTIVE
     }
     channel = {Kind.SMS: MarketingOptOut.Channel.SMS, Kind.MESSAGE: MarketingOptOut.Channel.WECHAT}
     if action.kind in channel:
@@ -413,7 +417,7 @@ def _screen(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
             skip.setdefault(member_id, Reason.OPTED_OUT)
     if action.kind == Kind.SMS:
         for member_id in ids:
-            if not phones.get(member_id):
+            if not rows.get(member_id, ("", ""))[1]:
                 skip.setdefault(member_id, Reason.NO_PHONE)
     if action.kind in MARKETING_KINDS:
         since = now - timedelta(days=settings.MARKETING_FREQUENCY_DAYS)

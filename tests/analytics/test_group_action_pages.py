@@ -299,6 +299,8 @@ def test_a_member_turns_marketing_sms_off_and_on(client, member):
     assert (opt_out.channel, opt_out.source) == ("sms", "h5")
     page = client.get(reverse("h5:marketing_settings"))
     assert not page.context["sms_on"] and page.context["wechat_on"]
+    data = client.get(reverse("h5:member_data_download")).json()
+    assert [(o["channel"], o["source"]) for o in data["marketing_opt_outs"]] == [("sms", "h5")]
     client.post(reverse("h5:marketing_settings"), {"sms": "on", "wechat": "on"})
     assert not MarketingOptOut.objects.exists()
 

@@ -422,6 +422,8 @@ def test_quiet_hours_defer_sms_until_they_end(staff, store, sms_outbox, time_mac
     result = group_action_run_task.delay(action.pk).get()
     assert result["status"] == "done" and result["sent"] == 4 and result["deferred_until"] is None
     assert len(sms_outbox) == 4 and len(scheduled) == 1
+    held_back = Member.objects.get(pk=action.recipients.get(arm=Arm.CONTROL).member_id)
+    assert held_back.phone not in [s["phone"] for s in sms_outbox]
     assert group_actions_resume() == []  # done: nothing to resume
 
 
