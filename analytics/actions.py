@@ -49,6 +49,12 @@ Arm, Outcome, Reason = (
 )
 MARKETING_KINDS = (Kind.COUPON, Kind.SMS, Kind.MESSAGE)  # what the frequency cap counts
 QUIET_KINDS = (Kind.SMS, Kind.MESSAGE)  # what quiet hours hold
+KIND_TITLES = {
+    Kind.COUPON: _("Send a coupon"),
+    Kind.SMS: _("Send an SMS"),
+    Kind.MESSAGE: _("Send a message"),
+    Kind.TAG: _("Add a tag"),
+}
 CHUNK = 500
 CONTROL_MAX = 50
 WINDOW_MAX = 90

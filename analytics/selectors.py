@@ -5,6 +5,7 @@ from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
+from analytics.actions import KIND_TITLES, rfm_action_kind
 from analytics.models import (
     ClvScore,
     LifecycleChange,
@@ -180,6 +181,7 @@ def rfm_overview(*, user) -> dict | None:
                 "f_high": cell.f_high,
                 "m_high": cell.m_high,
                 "action": cell.action,
+                "action_title": KIND_TITLES[rfm_action_kind(cell.action)] if cell.action else "",
                 "members": count,
                 "share": round(100 * count / total, 1) if total else 0,
                 "recency": round(row["recency"], 1) if count else None,

@@ -10,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from analytics.actions import (
+    KIND_TITLES,
     ActionError,
     actions_visible,
     group_action_create,
@@ -36,12 +36,6 @@ from members.models import Member
 from members.scoping import scoped_members
 
 LOG_PAGE = 50
-KIND_TITLES = {
-    GroupAction.Kind.COUPON: _lazy("Send a coupon"),
-    GroupAction.Kind.SMS: _lazy("Send an SMS"),
-    GroupAction.Kind.MESSAGE: _lazy("Send a message"),
-    GroupAction.Kind.TAG: _lazy("Add a tag"),
-}
 
 
 @backoffice_required(perm="analytics.view_groupaction")

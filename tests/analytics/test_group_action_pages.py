@@ -271,6 +271,7 @@ def test_each_rfm_class_offers_its_recommended_action(client, fixture_mall, dayt
     page = client.get(reverse("backoffice:rfm"))
     html = page.content.decode()
     assert 'data-act="重要挽留"' in html and 'data-act="无价值"' not in html  # no advice, no button
+    assert ">发优惠券</button>" in html
     classes = {c["label"]: c for c in page.context["overview"]["classes"]}
     url = reverse("backoffice:rfm_class_act", args=[classes["重要挽留"]["id"]])
     response = client.post(url)
