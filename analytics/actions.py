@@ -32,6 +32,7 @@ from analytics.groups import group_members
 from analytics.models import GroupAction, GroupActionRecipient, MemberGroup, MemberTag, Tag
 from core.audit import audit_log
 from core.exceptions import ServiceError
+from core.locks import advisory_lock
 from core.masking import mask_name
 from coupons.issuing import CouponError, validity_for
 from coupons.models import Campaign, CouponTemplate
@@ -335,7 +336,16 @@ def group_action_run(*, action_id: int, chunk_size: int = CHUNK) -> GroupAction:
     """Work through the action's treatment rows without an outcome, a chunk per committed
     transaction (the action row locked), recording each member's outcome; returns the action,
     RUNNING with `deferred_until` set while quiet hours hold it. Safe to run again at any
-    point: done rows are never touched twice."""
+    point: done rows are never touched twice. One run per action at a time (a session
+    advisory lock, released when a killed worker's connection drops); a second returns at
+    once."""
+    with advisory_lock(f"analytics.group_action:{action_id}") as acquired:
+        if not acquired:
+            return GroupAction.objects.get(pk=action_id)
+        return _run(action_id, chunk_size)
+
+
+def _run(action_id: int, chunk_size: int) -> GroupAction:
     now = timezone.now()
     with transaction.atomic():
         action = GroupAction.objects.select_for_update().get(pk=action_id)
@@ -347,7 +357,8 @@ def group_action_run(*, action_id: int, chunk_size: int = CHUNK) -> GroupAction:
         action.recipients.filter(arm=Arm.CONTROL, outcome=Outcome.PENDING).update(
             outcome=Outcome.HELD_BACK, reason=Reason.CONTROL, at=now
         )
-        # A run that died between claiming and recording: the text may have gone out.
+        # A run that died between claiming and recording (no other run is alive: the lock):
+        # the text may have gone out, so it is never sent again.
         action.recipients.filter(outcome=Outcome.SENDING).update(
             outcome=Outcome.FAILED, reason=Reason.INTERRUPTED, at=now
         )

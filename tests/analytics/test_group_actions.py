@@ -399,6 +399,50 @@ def test_an_sms_job_killed_mid_send_never_resends(staff, store, sms_outbox, dayt
     assert len(sms_outbox) == 7
 
 
+def test_a_second_run_while_one_is_sending_returns_without_touching_anything(
+    staff, store, sms_outbox, daytime
+):
+    import zlib
+
+    import psycopg2
+    from django.db import connection
+
+    members = MemberFactory.create_batch(4, home_store=store)
+    action = create(
+        static_group(members, staff), staff, kind="sms", sms_text="您好", control_percent=0
+    )
+    # a first run, in another session, is mid-send: it holds the action's lock and has
+    # claimed two rows
+    action.recipients.filter(member__in=members[:2]).update(outcome=Outcome.SENDING)
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        password=db["PASSWORD"] or None,
+    )
+    try:
+        with other.cursor() as cursor:
+            key = zlib.crc32(f"analytics.group_action:{action.pk}".encode())
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        second = group_action_run(action_id=action.pk)
+        assert second.status == GroupAction.Status.QUEUED and sms_outbox == []
+        assert action.recipients.filter(outcome=Outcome.SENDING).count() == 2  # left alone
+    finally:
+        # the first run's worker dies: its lock goes with its session (released here at
+        # once, as the server's clean-up of a dropped connection takes a moment)
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        other.close()
+    action = group_action_run(action_id=action.pk)
+    assert outcomes(action) == {
+        (Arm.TREATMENT, Outcome.SENT, ""): 2,
+        (Arm.TREATMENT, Outcome.FAILED, Reason.INTERRUPTED): 2,
+    }
+    assert len(sms_outbox) == 2
+
+
 def test_quiet_hours_defer_sms_until_they_end(staff, store, sms_outbox, time_machine, monkeypatch):
     time_machine.move_to(datetime(2026, 11, 24, 22, 30, tzinfo=SHANGHAI), tick=False)
     scheduled = []
