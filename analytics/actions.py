@@ -43,13 +43,14 @@ from members.scoping import scoped
 from members.sms import SmsError, sms_send
 
 Kind, Status = GroupAction.Kind, GroupAction.Status
-Arm, Outcome, Reason = (
+Arm, Outcome, Reason, Notice = (
     GroupActionRecipient.Arm,
     GroupActionRecipient.Outcome,
     GroupActionRecipient.Reason,
+    GroupActionRecipient.Notice,
 )
 MARKETING_KINDS = (Kind.COUPON, Kind.SMS, Kind.MESSAGE)  # what the frequency cap counts
-QUIET_KINDS = (Kind.SMS, Kind.MESSAGE)  # what quiet hours hold
+QUIET_KINDS = (Kind.SMS, Kind.MESSAGE)  # what quiet hours hold (and a coupon's SMS notice)
 KIND_TITLES = {
     Kind.COUPON: _("Send a coupon"),
     Kind.SMS: _("Send an SMS"),
@@ -61,7 +62,8 @@ CONTROL_MAX = 50
 WINDOW_MAX = 90
 
 # SMS variables and the widest each can render (for the length check)
-SMS_VARIABLES = {"name": 6, "card_no_tail": 4, "points": 9, "tier": 8}
+SMS_VARIABLES = {"name": 6, "card_no_tail": 4, "points": 9, "tier": 8, "coupon_name": 20}
+COUPON_ONLY = {"coupon_name"}  # in a coupon's SMS notice only
 SMS_MAX_CHARS = 134  # two 67-character segments of a long Chinese SMS, sign and footer included
 VARIABLE = re.compile(r"\{([^{}]*)\}")
 
@@ -73,17 +75,19 @@ class ActionError(ServiceError):
 # --- Checking and rendering SMS text ------------------------------------------------------
 
 
-def sms_text_check(text: str) -> None:
-    """ActionError unless `text` uses only known {variables}, has no stray braces, and fits
-    in SMS_MAX_CHARS with its variables at their widest, the sign and the opt-out footer."""
+def sms_text_check(text: str, *, coupon: bool = False) -> None:
+    """ActionError unless `text` uses only known {variables} ({coupon_name} only in a
+    coupon's notice), has no stray braces, and fits in SMS_MAX_CHARS with its variables at
+    their widest, the sign and the opt-out footer."""
     if not text.strip():
         raise ActionError(_("Write the text of the SMS."), code="sms_empty")
-    unknown = [name for name in VARIABLE.findall(text) if name not in SMS_VARIABLES]
+    known = {n for n in SMS_VARIABLES if coupon or n not in COUPON_ONLY}
+    unknown = [name for name in VARIABLE.findall(text) if name not in known]
     if unknown:
         raise ActionError(
             _("Unknown variable {%(name)s}. Use %(known)s."),
             code="sms_variable",
-            params={"name": unknown[0], "known": sms_variables_text()},
+            params={"name": unknown[0], "known": sms_variables_text(coupon=coupon)},
         )
     if "{" in VARIABLE.sub("", text) or "}" in VARIABLE.sub("", text):
         raise ActionError(
@@ -102,8 +106,9 @@ def sms_text_check(text: str) -> None:
         )
 
 
-def sms_variables_text() -> str:
-    return " ".join("{%s}" % name for name in SMS_VARIABLES)  # noqa: UP031 (braces)
+def sms_variables_text(*, coupon: bool = False) -> str:
+    names = [n for n in SMS_VARIABLES if coupon or n not in COUPON_ONLY]
+    return " ".join("{%s}" % name for name in names)  # noqa: UP031 (braces)
 
 
 def sms_frame(text: str) -> str:
@@ -124,13 +129,14 @@ def sms_text_render(text: str, values: dict) -> str:
     return body + sms_footer()
 
 
-def sms_values(member: Member) -> dict:
+def sms_values(member: Member, *, coupon_name: str = "") -> dict:
     account = getattr(member, "points_account", None)
     return {
         "name": mask_name(member.name),
         "card_no_tail": member.card_no[-4:],
         "points": account.balance if account else 0,
         "tier": account.tier.name if account and account.tier else "",
+        "coupon_name": coupon_name,
     }
 
 
@@ -169,6 +175,8 @@ def group_action_check(
             raise ActionError(_("This coupon is not active."), code="coupon_inactive")
         if validity_for(coupon_template, timezone.now())[1] <= timezone.now():
             raise ActionError(_("This coupon's validity has ended."), code="coupon_ended")
+        if sms_text:  # the optional SMS notice of the coupon
+            sms_text_check(sms_text, coupon=True)
     elif kind == Kind.SMS:
         sms_text_check(sms_text)
     elif kind == Kind.MESSAGE:
@@ -230,7 +238,7 @@ def group_action_create(
             name=name,
             coupon_template=coupon_template if kind == Kind.COUPON else None,
             campaign=campaign,
-            sms_text=sms_text if kind == Kind.SMS else "",
+            sms_text=sms_text if kind in (Kind.SMS, Kind.COUPON) else "",
             title=title if kind == Kind.MESSAGE else "",
             body=body if kind == Kind.MESSAGE else "",
             link=link if kind == Kind.MESSAGE else "",
@@ -274,11 +282,11 @@ def _audience_save(action: GroupAction, members: QuerySet) -> int:
         cursor.execute(
             f"""
             INSERT INTO analytics_groupactionrecipient
-                (action_id, member_id, arm, outcome, reason, detail, kind, at)
+                (action_id, member_id, arm, outcome, reason, detail, notice, kind, at)
             SELECT %s, ranked.id,
                    CASE WHEN ranked.draw <= ROUND(ranked.total * %s / 100.0)
                         THEN 'control' ELSE 'treatment' END,
-                   '', '', '', %s, NULL
+                   '', '', '', '', %s, NULL
             FROM (
                 SELECT m.id,
                        ROW_NUMBER() OVER (ORDER BY md5(%s || ':' || m.id::text), m.id) AS draw,
@@ -362,6 +370,7 @@ def _run(action_id: int, chunk_size: int) -> GroupAction:
         action.recipients.filter(outcome=Outcome.SENDING).update(
             outcome=Outcome.FAILED, reason=Reason.INTERRUPTED, at=now
         )
+        action.recipients.filter(notice=Notice.SENDING).update(notice=Notice.INTERRUPTED)
         _counts_refresh(action)
     while True:
         claimed: list[int] = []
@@ -374,7 +383,7 @@ def _run(action_id: int, chunk_size: int) -> GroupAction:
             if action.status != Status.RUNNING:
                 return action
             now = timezone.now()
-            resume = quiet_hours_end(now) if action.kind in QUIET_KINDS else None
+            resume = quiet_hours_end(now) if _quiet_hours_hold(action) else None
             if resume is not None:
                 action.deferred_until = resume
                 action.save(update_fields=["deferred_until"])
@@ -406,6 +415,10 @@ def _run(action_id: int, chunk_size: int) -> GroupAction:
         if claimed:
             _sms_send(action, claimed)
             _counts_refresh(action)
+
+
+def _quiet_hours_hold(action: GroupAction) -> bool:
+    return action.kind in QUIET_KINDS or (action.kind == Kind.COUPON and bool(action.sms_text))
 
 
 def _mark(action: GroupAction, member_ids, *, outcome: str, reason: str = "", detail="", now):
@@ -488,6 +501,8 @@ def _deliver(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
             reason=Reason.COUPON_LIMIT,
             now=now,
         )
+        if action.sms_text and held:
+            return _notice_claim(action, held)
     elif action.kind == Kind.MESSAGE:
         messages_send(
             members=Member.objects.filter(pk__in=ids),
@@ -522,18 +537,43 @@ def _deliver(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
     return []
 
 
+def _notice_claim(action: GroupAction, held: set[int]) -> list[int]:
+    """A coupon's SMS notice: skipped for members who opted out of marketing SMS or have no
+    phone (they keep the coupon); the others' notices are claimed, to be sent after commit."""
+    opted_out = set(
+        MarketingOptOut.objects.filter(
+            member_id__in=held, channel=MarketingOptOut.Channel.SMS
+        ).values_list("member_id", flat=True)
+    )
+    phones = dict(Member.objects.filter(pk__in=held).values_list("pk", "phone"))
+    skipped = {m for m in held if m in opted_out or not phones.get(m)}
+    action.recipients.filter(member_id__in=skipped).update(notice=Notice.SKIPPED)
+    claimed = sorted(held - skipped)
+    action.recipients.filter(member_id__in=claimed).update(notice=Notice.SENDING)
+    return claimed
+
+
 def _sms_send(action: GroupAction, ids: list[int]) -> None:
-    """Send each claimed member's text, recording each outcome as it happens."""
+    """Send each claimed member's text (an SMS action's, or a coupon's notice), recording
+    each outcome as it happens."""
     members = Member.objects.filter(pk__in=ids).select_related("points_account__tier")
+    notice = action.kind == Kind.COUPON
+    coupon_name = action.coupon_template.name if notice else ""
     for member in members.order_by("pk"):
-        text = sms_text_render(action.sms_text, sms_values(member))
+        text = sms_text_render(action.sms_text, sms_values(member, coupon_name=coupon_name))
         try:
             sms_send(phone=member.phone, text=text)
         except SmsError as exc:
             outcome, reason, detail = Outcome.FAILED, Reason.GATEWAY, str(exc.message)
         else:
             outcome, reason, detail = Outcome.SENT, Reason.NONE, ""
-        action.recipients.filter(member_id=member.pk, outcome=Outcome.SENDING).update(
+        rows = action.recipients.filter(member_id=member.pk)
+        if notice:
+            rows.filter(notice=Notice.SENDING).update(
+                notice=Notice.SENT if outcome == Outcome.SENT else Notice.FAILED
+            )
+            continue
+        rows.filter(outcome=Outcome.SENDING).update(
             outcome=outcome, reason=reason, detail=detail[:200], at=timezone.now()
         )
 
@@ -616,7 +656,12 @@ def group_action_results(action: GroupAction, *, now: datetime | None = None) ->
         row["outcome_label"] = Outcome(row["outcome"]).label
         shown = row["reason"] and row["reason"] != Reason.CONTROL
         row["reason_label"] = Reason(row["reason"]).label if shown else ""
+    notices = {
+        Notice(row["notice"]).label: row["n"]
+        for row in action.recipients.exclude(notice="").values("notice").annotate(n=Count("id"))
+    }
     return {
+        "notices": notices,
         "start": start,
         "end": end,
         "complete": now >= end,

@@ -32,7 +32,7 @@ class GroupActionForm(forms.Form):
     error on its field."""
 
     KIND_FIELDS = {
-        "coupon": ["coupon_template"],
+        "coupon": ["coupon_template", "sms_text"],
         "sms": ["sms_text"],
         "message": ["title", "body", "link"],
         "tag": ["tag"],
@@ -91,18 +91,28 @@ class GroupActionForm(forms.Form):
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        for other, fields in self.KIND_FIELDS.items():
-            if other != kind:
-                for field in fields:
-                    del self.fields[field]
+        keep = self.KIND_FIELDS.get(kind, [])
+        for field in {f for fields in self.KIND_FIELDS.values() for f in fields} - set(keep):
+            del self.fields[field]
         if "coupon_template" in self.fields:
             self.fields["coupon_template"].queryset = CouponTemplate.objects.filter(
                 is_active=True
             ).order_by("name")
         if "sms_text" in self.fields:
+            coupon = kind == "coupon"
             self.fields["sms_text"].help_text = _(
                 "Variables: %(variables)s. The reply-to-opt-out note is added at the end."
-            ) % {"variables": sms_variables_text()}
+            ) % {"variables": sms_variables_text(coupon=coupon)}
+            if coupon:
+                self.fields["sms_text"].label = _("SMS notice (optional)")
+                self.fields["sms_text"].help_text = (
+                    _(
+                        "Sent with the coupon to members who take marketing SMS, outside "
+                        "the quiet hours, e.g. Your {coupon_name} has arrived."
+                    )
+                    + " "
+                    + self.fields["sms_text"].help_text
+                )
 
     def clean(self):
         data = super().clean()

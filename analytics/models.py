@@ -505,6 +505,7 @@ class GroupAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # An SMS action's text, or a coupon's optional SMS notice
     sms_text = models.CharField(_("SMS text"), max_length=300, blank=True)
     title = models.CharField(_("title"), max_length=64, blank=True)
     body = models.TextField(_("content"), max_length=2000, blank=True)
@@ -588,6 +589,14 @@ class GroupActionRecipient(models.Model):
         INTERRUPTED = "interrupted", _("Interrupted while sending (not resent)")
         CONTROL = "control", _("Control group")
 
+    class Notice(models.TextChoices):
+        NONE = "", "—"
+        SENDING = "sending", _("Sending")
+        SENT = "sent", pgettext_lazy("action outcome", "Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: opted out or no phone")
+        INTERRUPTED = "interrupted", _("Interrupted while sending (not resent)")
+
     action = models.ForeignKey(
         GroupAction, verbose_name=_("action"), on_delete=models.CASCADE, related_name="recipients"
     )
@@ -602,6 +611,10 @@ class GroupActionRecipient(models.Model):
         _("reason"), max_length=16, choices=Reason.choices, default=Reason.NONE, blank=True
     )
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # A coupon's optional SMS notice ("您的{coupon_name}已到账"): how it went
+    notice = models.CharField(
+        _("SMS notice"), max_length=11, choices=Notice.choices, default=Notice.NONE, blank=True
+    )
     # The action's kind, copied so the frequency cap counts touches with one index scan
     kind = models.CharField(_("kind"), max_length=8, choices=GroupAction.Kind.choices)
     at = models.DateTimeField(_("at"), null=True, blank=True)

@@ -181,6 +181,7 @@ def action_log_csv(request, action_id: int):
         pgettext("action outcome", "Reason"),
         _("Detail"),
         _("At"),
+        _("SMS notice"),
     ]
 
     def rows():
@@ -197,6 +198,7 @@ def action_log_csv(request, action_id: int):
                     row["reason"],
                     row["detail"],
                     row["at"],
+                    row["notice"],
                 )
             )
 
@@ -210,7 +212,16 @@ def _log(action: GroupAction, user):
     return (
         action.recipients.filter(member_id__in=in_scope)
         .select_related("member")
-        .only("arm", "outcome", "reason", "detail", "at", "member__card_no", "member__phone")
+        .only(
+            "arm",
+            "outcome",
+            "reason",
+            "detail",
+            "notice",
+            "at",
+            "member__card_no",
+            "member__phone",
+        )
         .order_by("member_id")
     )
 
@@ -225,6 +236,7 @@ def _log_row(recipient: GroupActionRecipient) -> dict:
         "outcome_code": recipient.outcome or "pending",
         "reason": recipient.get_reason_display() if recipient.reason else "",
         "detail": recipient.detail,
+        "notice": recipient.get_notice_display() if recipient.notice else "",
         "at": timezone.localtime(recipient.at).strftime("%Y-%m-%d %H:%M:%S")
         if recipient.at
         else "",

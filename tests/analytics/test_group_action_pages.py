@@ -120,6 +120,12 @@ def test_form_errors_are_shown_not_raised(client, group, make_template, daytime)
         ("coupon", {"coupon_template": inactive.pk, "control_percent": 10}, "coupon_template"),
         ("sms", {"sms_text": "{name}您好{balance}", "control_percent": 10}, "sms_text"),
         ("sms", {"sms_text": "好" * 130, "control_percent": 10}, "sms_text"),
+        ("sms", {"sms_text": "您的{coupon_name}到了", "control_percent": 10}, "sms_text"),
+        (
+            "coupon",
+            {"coupon_template": make_template("N").pk, "sms_text": "{x}", "control_percent": 10},
+            "sms_text",
+        ),
         ("message", {"title": "双十二", "body": "", "control_percent": 10}, "title"),
         ("tag", {"control_percent": 10}, "tag"),
     ]
@@ -181,7 +187,7 @@ def test_the_log_exports_as_formula_safe_csv(
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert len(rows) == 2
-    card, phone, _arm, outcome, _reason, detail, _at = rows[1]
+    card, phone, _arm, outcome, _reason, detail, _at, notice = rows[1]
     assert member.card_no not in card and member.phone not in phone and "****" in phone
     assert outcome == "已发送"
     assert detail == '\'=HYPERLINK("x")'

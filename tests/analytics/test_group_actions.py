@@ -719,3 +719,100 @@ def test_on_a_real_worker_an_sms_waits_for_the_end_of_quiet_hours(
     assert action.status == GroupAction.Status.DONE and action.sent == 3
     sent_at = min(action.recipients.values_list("at", flat=True))
     assert sent_at >= quiet_for_a_few_seconds.replace(microsecond=0)
+
+
+# --- A coupon with an SMS notice ({coupon_name}) ----------------------------------------------
+
+
+def test_a_coupon_with_an_sms_notice_names_the_coupon_and_honours_sms_opt_outs(
+    staff, store, make_template, sms_outbox, daytime, settings
+):
+    members = MemberFactory.create_batch(10, home_store=store)
+    opted, phoneless = members[0], members[1]
+    marketing_opt_out(member=opted, channel="sms", source="sms_reply")
+    Member.objects.filter(pk=phoneless.pk).update(phone=None)
+    template = make_template(name="满300减50")
+    action = create(
+        static_group(members, staff),
+        staff,
+        coupon_template=template,
+        control_percent=20,
+        sms_text="您的{coupon_name}已到账，卡尾号{card_no_tail}。",
+    )
+    control = {m for m, a in arms(action).items() if a == Arm.CONTROL}
+    assert len(control) == 2
+    action = group_action_run(action_id=action.pk)
+    treatment = [m for m in members if m.pk not in control]
+    # every treatment member has the coupon, whatever their SMS preference
+    assert set(Coupon.objects.values_list("member_id", flat=True)) == {m.pk for m in treatment}
+    notices = dict(action.recipients.values_list("member_id", "notice"))
+    expected_sent = [m for m in treatment if m not in (opted, phoneless)]
+    assert sorted(s["phone"] for s in sms_outbox) == sorted(m.phone for m in expected_sent)
+    for m in treatment:
+        skipped = m in (opted, phoneless)
+        assert notices[m.pk] == ("skipped" if skipped else "sent")
+    assert all(notices[m] == "" for m in control)
+    text = next(s["text"] for s in sms_outbox if s["phone"] == expected_sent[0].phone)
+    assert text == f"您的满300减50已到账，卡尾号{expected_sent[0].card_no[-4:]}。 拒收请回复R"
+    assert action.sent == len(treatment)  # one touch each: the coupon
+
+
+def test_a_coupon_with_a_notice_waits_for_quiet_hours_but_one_without_does_not(
+    staff, store, make_template, sms_outbox, time_machine
+):
+    time_machine.move_to(datetime(2026, 11, 24, 22, 0, tzinfo=SHANGHAI), tick=False)
+    group = static_group(MemberFactory.create_batch(3, home_store=store), staff)
+    with_notice = create(
+        group,
+        staff,
+        coupon_template=make_template(),
+        control_percent=0,
+        sms_text="{coupon_name}已到账",
+    )
+    assert group_action_run(action_id=with_notice.pk).deferred_until is not None
+    assert not Coupon.objects.exists() and sms_outbox == []
+    without = create(group, staff, coupon_template=make_template("C2"), control_percent=0)
+    assert group_action_run(action_id=without.pk).status == GroupAction.Status.DONE
+
+
+def test_a_notice_killed_mid_send_is_not_resent_and_the_coupons_stay(
+    staff, store, make_template, sms_outbox, daytime, monkeypatch
+):
+    from members import sms
+
+    members = MemberFactory.create_batch(5, home_store=store)
+    real = sms.ConsoleSmsBackend.send
+
+    def dies_on_the_third(self, *, phone, text):
+        if len(sms_outbox) == 2:
+            raise SystemExit("worker killed")
+        real(self, phone=phone, text=text)
+
+    monkeypatch.setattr(sms.ConsoleSmsBackend, "send", dies_on_the_third)
+    action = create(
+        static_group(members, staff),
+        staff,
+        coupon_template=make_template(),
+        control_percent=0,
+        sms_text="{coupon_name}已到账",
+    )
+    with pytest.raises(SystemExit):
+        group_action_run(action_id=action.pk)
+    monkeypatch.setattr(sms.ConsoleSmsBackend, "send", real)
+    action = group_action_run(action_id=action.pk)
+    assert action.status == GroupAction.Status.DONE and Coupon.objects.count() == 5
+    assert len(sms_outbox) == 2
+    assert sorted(action.recipients.values_list("notice", flat=True)) == [
+        "interrupted",
+        "interrupted",
+        "interrupted",
+        "sent",
+        "sent",
+    ]
+
+
+def test_coupon_name_is_for_a_coupons_notice_only():
+    with pytest.raises(ActionError) as caught:
+        sms_text_check("您的{coupon_name}到了")
+    assert caught.value.code == "sms_variable"
+    sms_text_check("您的{coupon_name}到了", coupon=True)
