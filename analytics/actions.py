@@ -11,9 +11,15 @@ rerun continues where the last one stopped and nobody gets anything twice. SMS r
 claimed ("sending") and committed before the text goes out: a run that dies mid-send leaves
 them marked interrupted, never sent again.
 
+A coupon may carry an SMS notice ({coupon_name}): the coupon is issued whatever the
+member's SMS preference, the notice only to those who take marketing SMS, claimed and sent
+the same way, its fate kept in the row's `notice`.
+
 Marketing rules: opt-outs (members.marketing) per channel; quiet hours hold SMS and messages
-(the job waits for their end, coupons and tags do not); a frequency cap counts coupons, SMS
-and messages together from these rows, never transactional texts.
+(and coupons with a notice; the job waits for their end, plain coupons and tags do not); a
+frequency cap counts coupons, SMS and messages together from these rows (one touch per
+action and member), never transactional texts. One run per action at a time (an advisory
+lock).
 """
 
 import re
