@@ -119,7 +119,10 @@ def action_detail(request, action_id: int):
             "running": running,
             "waiting": running and action.deferred_until is not None,
             "percent": min(100, 100 * done // treated) if action.treatment else 100,
-            "results": _results_display(group_action_results(action)),
+            # conversions are counted once the sending stops, not on every reload
+            "results": None
+            if running and action.deferred_until is None
+            else _results_display(group_action_results(action)),
             "log": log,
             "rows": [_log_row(r) for r in log],
         },
