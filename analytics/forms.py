@@ -4,6 +4,9 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from analytics.actions import ActionError, group_action_check, sms_variables_text
+from analytics.models import Tag
+from coupons.models import CouponTemplate
 from stores.models import Store
 from stores.scoping import scoped
 
@@ -85,3 +88,121 @@ class StatisticsFilterForm(forms.Form):
             elif (end - start).days >= self.MAX_DAYS:
                 self.add_error("start", _("Choose a range of at most five years."))
         return cleaned
+
+
+class GroupActionForm(forms.Form):
+    """An action on a group: its kind's parameters, the control share and the window. The
+    service's own checks (group_action_check) run in clean(), so every refusal is a form
+    error on its field."""
+
+    KIND_FIELDS = {
+        "coupon": ["coupon_template", "sms_text"],
+        "sms": ["sms_text"],
+        "message": ["title", "body", "link"],
+        "tag": ["tag"],
+    }
+    ERROR_FIELDS = {
+        "control_percent": "control_percent",
+        "window_days": "window_days",
+        "coupon_missing": "coupon_template",
+        "coupon_inactive": "coupon_template",
+        "coupon_ended": "coupon_template",
+        "sms_empty": "sms_text",
+        "sms_variable": "sms_text",
+        "sms_brace": "sms_text",
+        "sms_too_long": "sms_text",
+        "message_empty": "title",
+        "message_link": "link",
+        "tag_missing": "tag",
+    }
+
+    name = forms.CharField(label=_("Action name"), max_length=100)
+    coupon_template = forms.ModelChoiceField(
+        label=_("Coupon"), queryset=CouponTemplate.objects.none(), required=False
+    )
+    sms_text = forms.CharField(
+        label=_("SMS text"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    title = forms.CharField(label=_("Title"), max_length=64, required=False)
+    body = forms.CharField(
+        label=_("Text"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    link = forms.CharField(
+        label=_("Link"),
+        max_length=200,
+        required=False,
+        help_text=_("A page of this site such as /m/coupons/, or an https link."),
+    )
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.all(), required=False)
+    control_percent = forms.IntegerField(
+        label=_("Control group (%)"),
+        initial=10,
+        min_value=0,
+        max_value=50,
+        help_text=_("This share of the group, drawn at random, gets nothing; 0 to 50."),
+    )
+    window_days = forms.IntegerField(
+        label=_("Conversion window (days)"),
+        initial=14,
+        min_value=1,
+        max_value=90,
+        help_text=_("A member converts by buying within this many days of the start."),
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        keep = self.KIND_FIELDS.get(kind, [])
+        for field in {f for fields in self.KIND_FIELDS.values() for f in fields} - set(keep):
+            del self.fields[field]
+        if "coupon_template" in self.fields:
+            self.fields["coupon_template"].queryset = CouponTemplate.objects.filter(
+                is_active=True
+            ).order_by("name")
+        if "sms_text" in self.fields:
+            coupon = kind == "coupon"
+            self.fields["sms_text"].help_text = _(
+                "Variables: %(variables)s. The reply-to-opt-out note is added at the end."
+            ) % {"variables": sms_variables_text(coupon=coupon)}
+            if coupon:
+                self.fields["sms_text"].label = _("SMS notice (optional)")
+                self.fields["sms_text"].help_text = (
+                    _(
+                        "Sent with the coupon to members who take marketing SMS, outside "
+                        "the quiet hours, e.g. Your {coupon_name} has arrived."
+                    )
+                    + " "
+                    + self.fields["sms_text"].help_text
+                )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            group_action_check(
+                kind=self.kind,
+                control_percent=data["control_percent"],
+                window_days=data["window_days"],
+                coupon_template=data.get("coupon_template"),
+                sms_text=data.get("sms_text", ""),
+                title=data.get("title", ""),
+                body=data.get("body", ""),
+                link=data.get("link", ""),
+                tag=data.get("tag"),
+            )
+        except ActionError as exc:
+            field = self.ERROR_FIELDS.get(exc.code)
+            self.add_error(field if field in self.fields else None, exc.message)
+        return data
+
+    def action_fields(self) -> dict:
+        """The cleaned parameters as group_action_create takes them."""
+        return {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if key != "name" and value not in (None, "")
+        }

@@ -462,3 +462,181 @@ class GroupMember(models.Model):
 
     def __str__(self):
         return f"{self.group_id}/{self.member_id}"
+
+
+# --- Actions on a group, measured with a control group: analytics/actions.py ----------------
+
+
+class GroupAction(models.Model):
+    """A send to a group (a coupon, an SMS, a message, a tag), run by a Celery job. Its
+    audience and each member's arm are saved (GroupActionRecipient) before anything goes
+    out; the control arm receives nothing and is measured the same way."""
+
+    class Kind(models.TextChoices):
+        COUPON = "coupon", _("Coupon")
+        SMS = "sms", _("SMS")
+        MESSAGE = "message", _("Message (inbox and WeChat)")
+        TAG = "tag", _("Tag")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    group = models.ForeignKey(
+        MemberGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="actions"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    coupon_template = models.ForeignKey(
+        "coupons.CouponTemplate",
+        verbose_name=_("coupon"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    campaign = models.ForeignKey(
+        "coupons.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # An SMS action's text, or a coupon's optional SMS notice
+    sms_text = models.CharField(_("SMS text"), max_length=300, blank=True)
+    title = models.CharField(_("title"), max_length=64, blank=True)
+    body = models.TextField(_("content"), max_length=2000, blank=True)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    tag = models.ForeignKey(
+        Tag,
+        verbose_name=_("tag"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    control_percent = models.PositiveSmallIntegerField(_("control group (%)"), default=10)
+    window_days = models.PositiveSmallIntegerField(_("conversion window (days)"), default=14)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    audience = models.PositiveIntegerField(_("audience"), default=0)
+    treatment = models.PositiveIntegerField(_("treatment arm"), default=0)
+    control = models.PositiveIntegerField(_("control arm"), default=0)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    # While quiet hours hold SMS and messages back: when the job resumes
+    deferred_until = models.DateTimeField(_("deferred until"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Conversion is counted from here, for both arms
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group action")
+        verbose_name_plural = _("group actions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(control_percent__lte=50), name="group_action_control_at_most_half"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1, window_days__lte=90),
+                name="group_action_window_1_90",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class GroupActionRecipient(models.Model):
+    """One member of an action's saved audience: the arm drawn for them, and what happened."""
+
+    class Arm(models.TextChoices):
+        TREATMENT = "treatment", _("Treatment")
+        CONTROL = "control", _("Control")
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", pgettext_lazy("action outcome", "Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        HELD_BACK = "held_back", _("Held back (control)")
+
+    class Reason(models.TextChoices):
+        NONE = "", "—"
+        OPTED_OUT = "opted_out", _("Opted out")
+        FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
+        NO_PHONE = "no_phone", _("No phone number")
+        NO_WECHAT = "no_wechat", _("No WeChat (inbox only)")
+        COUPON_LIMIT = "coupon_limit", _("Coupon limit reached or none left")
+        INACTIVE = "inactive", _("Member no longer active")
+        GATEWAY = "gateway", _("Gateway error")
+        INTERRUPTED = "interrupted", _("Interrupted while sending (not resent)")
+        CONTROL = "control", _("Control group")
+
+    class Notice(models.TextChoices):
+        NONE = "", "—"
+        SENDING = "sending", _("Sending")
+        SENT = "sent", pgettext_lazy("action outcome", "Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: opted out or no phone")
+        INTERRUPTED = "interrupted", _("Interrupted while sending (not resent)")
+
+    action = models.ForeignKey(
+        GroupAction, verbose_name=_("action"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+    )
+    arm = models.CharField(_("arm"), max_length=9, choices=Arm.choices)
+    outcome = models.CharField(
+        _("outcome"), max_length=9, choices=Outcome.choices, default=Outcome.PENDING, blank=True
+    )
+    reason = models.CharField(
+        _("reason"), max_length=16, choices=Reason.choices, default=Reason.NONE, blank=True
+    )
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # A coupon's optional SMS notice ("您的{coupon_name}已到账"): how it went
+    notice = models.CharField(
+        _("SMS notice"), max_length=11, choices=Notice.choices, default=Notice.NONE, blank=True
+    )
+    # The action's kind, copied so the frequency cap counts touches with one index scan
+    kind = models.CharField(_("kind"), max_length=8, choices=GroupAction.Kind.choices)
+    at = models.DateTimeField(_("at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("action recipient")
+        verbose_name_plural = _("action recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["action", "member"], name="group_action_member_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["action", "member"],
+                condition=Q(outcome=""),
+                name="group_action_pending",
+            ),
+            models.Index(
+                fields=["member", "at"],
+                condition=Q(outcome="sent"),
+                name="group_action_touches",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action_id}/{self.member_id} {self.arm}"

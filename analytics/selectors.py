@@ -5,6 +5,7 @@ from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Collate, TruncDate
 from django.utils import timezone
 
+from analytics.actions import KIND_TITLES, rfm_action_kind
 from analytics.models import (
     ClvScore,
     LifecycleChange,
@@ -174,11 +175,13 @@ def rfm_overview(*, user) -> dict | None:
         count = row.get("members", 0)
         classes.append(
             {
+                "id": cell.pk,
                 "label": cell.label,
                 "r_short": cell.r_short,
                 "f_high": cell.f_high,
                 "m_high": cell.m_high,
                 "action": cell.action,
+                "action_title": KIND_TITLES[rfm_action_kind(cell.action)] if cell.action else "",
                 "members": count,
                 "share": round(100 * count / total, 1) if total else 0,
                 "recency": round(row["recency"], 1) if count else None,

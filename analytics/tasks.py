@@ -1,8 +1,13 @@
 """Nightly analytics jobs: thin wrappers, each safe to rerun (a run builds aside and switches
 in at the end; a second delivery while one runs skips)."""
 
-from celery import shared_task
+from datetime import datetime
 
+from celery import shared_task
+from django.utils import timezone
+
+from analytics.actions import group_action_run
+from analytics.models import GroupAction
 from analytics.predicted_value import ClvRunError, clv_run
 from analytics.services import RfmRunInProgress, rfm_snapshot_build
 
@@ -30,3 +35,45 @@ def clv_run_nightly() -> dict:
     except ClvRunError:
         return {"skipped": "running elsewhere"}
     return {"run": run.pk, "as_of": run.as_of.isoformat(), "members": run.member_count}
+
+
+@shared_task(bind=True, acks_late=True)
+def group_action_run_task(self, action_id: int) -> dict:
+    """An action on a group; a redelivered or repeated task continues from the saved
+    audience. While quiet hours hold it, it schedules itself again for their end, on the
+    queue it came from (group_actions_resume is the safety net)."""
+    action = group_action_run(action_id=action_id)
+    if action.status == GroupAction.Status.RUNNING and action.deferred_until:
+        queue = (self.request.delivery_info or {}).get("routing_key")
+        group_action_run_later(action_id=action.pk, eta=action.deferred_until, queue=queue)
+    return {
+        "action": action.pk,
+        "status": action.status,
+        "sent": action.sent,
+        "failed": action.failed,
+        "skipped": action.skipped,
+        "deferred_until": action.deferred_until.isoformat() if action.deferred_until else None,
+    }
+
+
+def group_action_run_later(*, action_id: int, eta: datetime, queue: str | None) -> None:
+    """Through the broker even where tasks otherwise run eagerly (development, tests): run
+    in-process, a deferred task would call itself at once, for ever."""
+    options = {"queue": queue} if queue else {}
+    group_action_run_task.app.send_task(
+        group_action_run_task.name, args=[action_id], eta=eta, **options
+    )
+
+
+@shared_task(acks_late=True)
+def group_actions_resume() -> list[int]:
+    """Every 10 minutes: actions whose quiet-hours wait is over start again (their own
+    scheduled restart may be lost with a broker restart)."""
+    due = list(
+        GroupAction.objects.filter(
+            status=GroupAction.Status.RUNNING, deferred_until__lte=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    for action_id in due:
+        group_action_run_task.delay(action_id)
+    return due

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),  # answered by HealthCheckMiddleware first
     path("m/", include("config.urls_h5")),
     path("api/pos/v1/", include("pos.urls_api")),
+    path("api/sms/", include("members.urls_api")),  # the SMS gateway's uplink (退订 replies)
     path("backoffice/", include("config.urls_backoffice")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

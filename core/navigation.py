@@ -31,6 +31,9 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Member statistics"), "backoffice:statistics", "▨", perm="analytics.view_rfmsnapshot"
     ),
+    NavItem(
+        _("Group actions"), "backoffice:group_action_list", "➤", perm="analytics.view_groupaction"
+    ),
     NavItem(_("Association rules"), "backoffice:mining_runs", "⛓", perm="mining.view_miningrun"),
     NavItem(
         _("Consumer behaviour"), "backoffice:mining_behaviour", "◐", perm="mining.view_miningrun"

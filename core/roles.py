@@ -70,6 +70,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mall.*",
         "coupons.*",
         "members.add_message",
+        # actions on a member group (send a coupon, SMS, message or tag with a control group)
+        "analytics.view_membergroup",
+        "analytics.view_groupaction",
+        "analytics.add_groupaction",
     ],
     Role.CUSTOMER_SERVICE: [
         "members.view_member",

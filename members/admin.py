@@ -14,6 +14,7 @@ from members.models import (
     CardPageSettings,
     Consent,
     Interest,
+    MarketingOptOut,
     Member,
     MenuButton,
     RegistrationChannel,
@@ -283,3 +284,17 @@ class ConsentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MarketingOptOut)
+class MarketingOptOutAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Members who turned marketing off (退订); staff record one the member asked for at
+    the desk, or delete one to turn it back on at the member's request."""
+
+    scope_store_field = "member__home_store"
+    list_display = ["member", "channel", "source", "created_at"]
+    list_filter = ["channel", "source"]
+    search_fields = ["=member__card_no", "=member__phone"]
+    list_select_related = ["member"]
+    raw_id_fields = ["member"]
+    readonly_fields = ["created_at"]

@@ -57,6 +57,10 @@ def member_data_export(*, member: Member) -> dict:
             }
             for c in member.consents.order_by("granted_at")
         ],
+        "marketing_opt_outs": [
+            {"channel": o.channel, "source": o.source, "at": o.created_at.isoformat()}
+            for o in member.opt_outs.order_by("created_at")
+        ],
         "wechat": [
             {
                 "openid": i.openid,
@@ -87,10 +91,10 @@ def member_delete(*, member_id: int) -> Member:
     """注销账号: erase the member's personal data for good and close the membership.
 
     Name, phone, gender, birthday and the ID number (ciphertext and blind index) are blanked;
-    the extended profile, addresses, consents, inbox, till codes, SMS codes and WeChat
-    identities are deleted, so the same WeChat user or phone can later join afresh. The row
-    itself stays, as an anonymous surrogate that receipts and the points ledger keep pointing
-    at, so totals still reconcile. Writes an audit row; locks the member row.
+    the extended profile, addresses, consents, marketing opt-outs, inbox, till codes, SMS codes
+    and WeChat identities are deleted, so the same WeChat user or phone can later join afresh.
+    The row itself stays, as an anonymous surrogate that receipts and the points ledger keep
+    pointing at, so totals still reconcile. Writes an audit row; locks the member row.
     """
     member = Member.objects.select_for_update().get(pk=member_id)
     if member.closed_at is not None:
@@ -98,6 +102,7 @@ def member_delete(*, member_id: int) -> Member:
     deleted = {
         "addresses": member.addresses.all().delete()[0],
         "consents": member.consents.all().delete()[0],
+        "marketing_opt_outs": member.opt_outs.all().delete()[0],
         "messages": member.messages.all().delete()[0],
         "wechat_identities": member.wechat_identities.all().delete()[0],
         "card_codes": member.card_codes.all().delete()[0],

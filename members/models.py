@@ -508,3 +508,35 @@ class Consent(models.Model):
 
     def __str__(self):
         return f"{self.get_purpose_display()} {self.policy_version}"
+
+
+class MarketingOptOut(models.Model):
+    """A member who does not want marketing on a channel (退订): SMS, or WeChat and inbox
+    messages. Transactional texts (verification codes, pickup notices) are never held back."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("Marketing SMS")
+        WECHAT = "wechat", _("Marketing messages (inbox and WeChat)")
+
+    class Source(models.TextChoices):
+        SMS_REPLY = "sms_reply", _("SMS reply")
+        H5 = "h5", _("Member settings page")
+        STAFF = "staff", _("Staff")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="opt_outs"
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    created_at = models.DateTimeField(_("opted out at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing opt-out")
+        verbose_name_plural = _("marketing opt-outs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "channel"], name="opt_out_once_per_channel"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} {self.channel}"

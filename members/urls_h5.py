@@ -23,6 +23,7 @@ urlpatterns = [
         profile.member_field_locked,
         name="member_field_locked",
     ),
+    path("me/marketing/", profile.marketing_settings, name="marketing_settings"),
     path("me/addresses/", profile.address_list, name="address_list"),
     path("me/addresses/new/", profile.address_edit, name="address_create"),
     path("me/addresses/<int:address_id>/", profile.address_edit, name="address_edit"),

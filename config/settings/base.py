@@ -222,6 +222,17 @@ SMS_RESEND_COOLDOWN_SECONDS = 60
 SMS_DAILY_LIMIT_PER_PHONE = 10
 SMS_DAILY_LIMIT_PER_IP = 30
 
+# --- Marketing sends (analytics' group actions) ---------------------------------------------
+# No marketing SMS or WeChat/inbox message goes out between these Shanghai times (the job waits
+# until the end); coupons and tags are not held. At most CAP marketing touches (coupons, SMS,
+# messages together; never verification codes or notices) per member in any DAYS days.
+MARKETING_QUIET_HOURS = (
+    env("MARKETING_QUIET_START", default="21:00"),
+    env("MARKETING_QUIET_END", default="09:00"),
+)
+MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=3)
+MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=7)
+
 # --- Personal data -------------------------------------------------------------------------
 # National ID numbers are encrypted with this key (base64 of 32 bytes; members/pii.py). The
 # default is for development and tests only; production requires its own.

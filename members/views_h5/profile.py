@@ -10,7 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import ServiceError
 from core.masking import mask_phone
 from members.forms import AddressForm, IdentityForm, ProfileForm
-from members.models import DeliveryAddress, Member, MemberProfile
+from members.marketing import marketing_opted_out, marketing_preferences_set
+from members.models import DeliveryAddress, MarketingOptOut, Member, MemberProfile
 from members.profile import (
     FIELD_LABELS,
     ID_CONSENT_POLICY_VERSION,
@@ -207,3 +208,29 @@ def address_remove(request, address_id: int):
         raise Http404 from None
     messages.success(request, _("Address deleted."))
     return redirect("h5:address_list")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def marketing_settings(request):
+    """Marketing SMS and marketing messages on or off (退订); transactional texts stay on."""
+    member = request.member
+    if request.method == "POST":
+        marketing_preferences_set(
+            member=member,
+            sms=request.POST.get("sms") == "on",
+            wechat=request.POST.get("wechat") == "on",
+            source=MarketingOptOut.Source.H5,
+        )
+        messages.success(request, _("Saved."))
+        return redirect("h5:marketing_settings")
+    off = marketing_opted_out(member=member)
+    return render(
+        request,
+        "h5/members/marketing_settings.html",
+        {
+            "sms_on": MarketingOptOut.Channel.SMS not in off,
+            "wechat_on": MarketingOptOut.Channel.WECHAT not in off,
+            "tab": "card",
+        },
+    )
