@@ -5,6 +5,7 @@ from celery import shared_task
 
 from analytics.predicted_value import ClvRunError, clv_run
 from analytics.services import RfmRunInProgress, rfm_snapshot_build
+from analytics.tags import rule_tags_recompute
 
 
 @shared_task(acks_late=True)
@@ -30,3 +31,10 @@ def clv_run_nightly() -> dict:
     except ClvRunError:
         return {"skipped": "running elsewhere"}
     return {"run": run.pk, "as_of": run.as_of.isoformat(), "members": run.member_count}
+
+
+@shared_task(acks_late=True)
+def rule_tags_recompute_nightly() -> list[dict]:
+    """Every rule tag recomputed after the night's RFM snapshot and predicted value (each tag
+    in its own transaction: deleting stale members and adding new ones; rerunning is safe)."""
+    return rule_tags_recompute()

@@ -28,6 +28,8 @@ BACKOFFICE_NAV = [
     ),
     NavItem(_("RFM model"), "backoffice:rfm", "◈", perm="analytics.view_rfmsnapshot"),
     NavItem(_("Predicted value"), "backoffice:clv_list", "◔", perm="analytics.view_clvscore"),
+    NavItem(_("Member groups"), "backoffice:group_list", "◧", perm="analytics.view_membergroup"),
+    NavItem(_("Member tags"), "backoffice:tag_list", "⌗", perm="analytics.view_tag"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
