@@ -101,7 +101,7 @@ def group_create(
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {GroupMember._meta.db_table} (group_id, member_id) "  # noqa: S608
-                    f"SELECT %s, m.id FROM ({sql}) m",
+                    f"SELECT %s, m.id FROM ({sql}) AS m(id)",
                     [group.pk, *sql_params],
                 )
                 count = cursor.rowcount

@@ -87,7 +87,7 @@ def _insert_tagged(tag: Tag, members: QuerySet, actor_id) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {MemberTag._meta.db_table} (tag_id, member_id, added_at, added_by_id) "  # noqa: S608
-            f"SELECT %s, m.id, %s, %s FROM ({sql}) m ON CONFLICT (tag_id, member_id) DO NOTHING",
+            f"SELECT %s, m.id, %s, %s FROM ({sql}) AS m(id) ON CONFLICT (tag_id, member_id) DO NOTHING",
             [tag.pk, timezone.now(), actor_id, *params],
         )
         return cursor.rowcount
@@ -120,7 +120,7 @@ def rule_tag_recompute(*, tag: Tag) -> dict:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {MemberTag._meta.db_table} t WHERE t.tag_id = %s "  # noqa: S608
-                f"AND NOT EXISTS (SELECT 1 FROM ({sql}) m WHERE m.id = t.member_id)",
+                f"AND NOT EXISTS (SELECT 1 FROM ({sql}) AS m(id) WHERE m.id = t.member_id)",
                 [tag.pk, *params],
             )
             removed = cursor.rowcount
