@@ -29,7 +29,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import (
@@ -435,15 +435,15 @@ def members_filtered(params: dict, *, user) -> QuerySet:
 
 def _name_of(model, pk) -> str:
     obj = model.objects.filter(pk=pk).first()
-    return str(obj) if obj is not None else _g("#%(id)s (deleted)") % {"id": pk}
+    return str(obj) if obj is not None else gettext("#%(id)s (deleted)") % {"id": pk}
 
 
 def _range(low, high, show=str) -> str:
     if low is not None and high is not None:
-        return _g("%(low)s to %(high)s") % {"low": show(low), "high": show(high)}
+        return gettext("%(low)s to %(high)s") % {"low": show(low), "high": show(high)}
     if low is not None:
-        return _g("from %(low)s") % {"low": show(low)}
-    return _g("up to %(high)s") % {"high": show(high)}
+        return gettext("from %(low)s") % {"low": show(low)}
+    return gettext("up to %(high)s") % {"high": show(high)}
 
 
 def _money(fen) -> str:
@@ -459,62 +459,67 @@ def params_describe(params: dict) -> list[str]:
         return any(p.get(k) not in (None, "", [], False) for k in keys)
 
     if has("tier"):
-        lines.append(_g("Tier: %(v)s") % {"v": _name_of(Tier, p["tier"])})
+        lines.append(gettext("Tier: %(v)s") % {"v": _name_of(Tier, p["tier"])})
     if has("rfm_class"):
-        lines.append(_g("RFM class: %(v)s") % {"v": p["rfm_class"]})
+        lines.append(gettext("RFM class: %(v)s") % {"v": p["rfm_class"]})
     if has("lifecycle_stage"):
         stage = dict(LifecycleStage.choices).get(p["lifecycle_stage"], p["lifecycle_stage"])
-        lines.append(_g("Lifecycle stage: %(v)s") % {"v": stage})
+        lines.append(gettext("Lifecycle stage: %(v)s") % {"v": stage})
     if has("rfm_f_high"):
-        lines.append(_g("Purchase frequency above the RFM cut"))
+        lines.append(gettext("Purchase frequency above the RFM cut"))
     if has("clv_value_min_fen", "clv_value_max_fen"):
         value = _range(p.get("clv_value_min_fen"), p.get("clv_value_max_fen"), _money)
-        lines.append(_g("Expected value, next 365 days: %(v)s") % {"v": value})
+        lines.append(gettext("Expected value, next 365 days: %(v)s") % {"v": value})
     if has("clv_p_alive_below"):
-        lines.append(_g("Probability still active below %(v)s") % {"v": p["clv_p_alive_below"]})
+        lines.append(
+            gettext("Probability still active below %(v)s") % {"v": p["clv_p_alive_below"]}
+        )
     if has("gender"):
-        lines.append(_g("Gender: %(v)s") % {"v": dict(Member.Gender.choices).get(p["gender"])})
+        lines.append(gettext("Gender: %(v)s") % {"v": dict(Member.Gender.choices).get(p["gender"])})
     if has("age_min", "age_max"):
-        lines.append(_g("Age: %(v)s") % {"v": _range(p.get("age_min"), p.get("age_max"))})
+        lines.append(gettext("Age: %(v)s") % {"v": _range(p.get("age_min"), p.get("age_max"))})
     if has("region"):
-        lines.append(_g("Region: %(v)s") % {"v": _name_of(Region, p["region"])})
+        lines.append(gettext("Region: %(v)s") % {"v": _name_of(Region, p["region"])})
     if has("home_store"):
-        lines.append(_g("Home store: %(v)s") % {"v": _name_of(Store, p["home_store"])})
+        lines.append(gettext("Home store: %(v)s") % {"v": _name_of(Store, p["home_store"])})
     if has("registered_from", "registered_to"):
         when = _range(p.get("registered_from"), p.get("registered_to"))
-        lines.append(_g("Registered: %(v)s") % {"v": when})
+        lines.append(gettext("Registered: %(v)s") % {"v": when})
     if has("channel"):
-        lines.append(_g("Registration channel: %(v)s") % {"v": p["channel"]})
+        lines.append(gettext("Registration channel: %(v)s") % {"v": p["channel"]})
     if has("last_purchase_from", "last_purchase_to"):
         when = _range(p.get("last_purchase_from"), p.get("last_purchase_to"))
-        lines.append(_g("Last purchase: %(v)s") % {"v": when})
+        lines.append(gettext("Last purchase: %(v)s") % {"v": when})
     if has("spend_min_fen", "spend_max_fen"):
         spend = _range(p.get("spend_min_fen"), p.get("spend_max_fen"), _money)
         if p.get("spend_days"):
             lines.append(
-                _g("Spend in the last %(days)s days: %(v)s") % {"days": p["spend_days"], "v": spend}
+                gettext("Spend in the last %(days)s days: %(v)s")
+                % {"days": p["spend_days"], "v": spend}
             )
         else:
-            lines.append(_g("Spend in the RFM window: %(v)s") % {"v": spend})
+            lines.append(gettext("Spend in the RFM window: %(v)s") % {"v": spend})
     if has("points_min", "points_max"):
         points = _range(p.get("points_min"), p.get("points_max"))
-        lines.append(_g("Points balance: %(v)s") % {"v": points})
+        lines.append(gettext("Points balance: %(v)s") % {"v": points})
     tags = list(p.get("tags") or []) + ([p["tag"]] if p.get("tag") else [])
     if tags:
         names = "、".join(_name_of(Tag, pk) for pk in tags)
-        lines.append(_g("Tagged (any of): %(v)s") % {"v": names})
+        lines.append(gettext("Tagged (any of): %(v)s") % {"v": names})
     days = p.get("bought_days") or BOUGHT_DAYS_DEFAULT
     bought = [
-        ("bought_sku", lambda v: _g("SKU %(v)s") % {"v": v}),
-        ("bought_brand", lambda v: _g("brand %(v)s") % {"v": _name_of(Brand, v)}),
-        ("bought_category", lambda v: _g("category %(v)s") % {"v": _name_of(Category, v)}),
+        ("bought_sku", lambda v: gettext("SKU %(v)s") % {"v": v}),
+        ("bought_brand", lambda v: gettext("brand %(v)s") % {"v": _name_of(Brand, v)}),
+        ("bought_category", lambda v: gettext("category %(v)s") % {"v": _name_of(Category, v)}),
     ]
     for key, what in bought:
         if has(key):
             lines.append(
-                _g("Bought %(what)s in the last %(days)s days")
+                gettext("Bought %(what)s in the last %(days)s days")
                 % {"what": what(p[key]), "days": days}
             )
     if has("group"):
-        lines.append(_g("Members of the group %(v)s") % {"v": _name_of(MemberGroup, p["group"])})
-    return lines or [_g("Every active member")]
+        lines.append(
+            gettext("Members of the group %(v)s") % {"v": _name_of(MemberGroup, p["group"])}
+        )
+    return lines or [gettext("Every active member")]

@@ -87,7 +87,8 @@ def _insert_tagged(tag: Tag, members: QuerySet, actor_id) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {MemberTag._meta.db_table} (tag_id, member_id, added_at, added_by_id) "  # noqa: S608
-            f"SELECT %s, m.id, %s, %s FROM ({sql}) AS m(id) ON CONFLICT (tag_id, member_id) DO NOTHING",
+            f"SELECT %s, m.id, %s, %s FROM ({sql}) AS m(id) "
+            "ON CONFLICT (tag_id, member_id) DO NOTHING",
             [tag.pk, timezone.now(), actor_id, *params],
         )
         return cursor.rowcount

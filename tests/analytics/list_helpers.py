@@ -1,20 +1,21 @@
 """Hand-built members for the member list, groups and tags tests: receipts with lines, points
 accounts, a current RFM snapshot and predicted value run, written row by row."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import count
 
 from django.utils import timezone
 
 from analytics.models import ClvRun, ClvScore, RfmRow, RfmSettings, RfmSnapshot
+from core.dates import local_day_start
 from loyalty.models import PointsAccount, Receipt, ReceiptLine, Tier
 from stores.models import Division
 
 _numbers = count(1)
 
 
-def at(day: date, hour: int = 12) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour))
+def at(day: date, hour: int = 12):
+    return local_day_start(day) + timedelta(hours=hour)
 
 
 def receipt(member, *, store, day: date, total_fen=10_000, kind="sale", lines=()):

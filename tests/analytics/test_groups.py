@@ -128,7 +128,9 @@ def test_one_click_groups_from_the_rfm_and_predicted_value_pages(client, analyst
         {"rfm_class": "重要保持", "name": "重要保持", "kind": "dynamic", **once()},
     )
     assert group_member_ids(MemberGroup.objects.get(name="重要保持"), user=analyst) == [a.pk]
-    page = client.get(reverse("backoffice:clv_list"), {"p_alive_below": "0.3", "value_above": "500"})
+    page = client.get(
+        reverse("backoffice:clv_list"), {"p_alive_below": "0.3", "value_above": "500"}
+    )
     band = page.context["band"]
     assert band["value"] == "500.01" and band["value2"] == "0.3"
     client.post(

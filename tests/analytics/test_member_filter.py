@@ -142,15 +142,14 @@ def test_spend_over_a_period_nets_refunds(hq):
     receipt(b, store=store, day=today - timedelta(4), total_fen=30_000, kind="refund")
     receipt(c, store=store, day=today - timedelta(100), total_fen=90_000)  # before the period
     assert cards({"spend_min_fen": 50_000, "spend_days": 30}, hq) == {"A"}
-    assert cards({"spend_min_fen": 20_000, "spend_max_fen": 40_000, "spend_days": 30}, hq) == {
-        "B"
-    }
+    assert cards({"spend_min_fen": 20_000, "spend_max_fen": 40_000, "spend_days": 30}, hq) == {"B"}
     # nothing in the period is a spend of 0
     assert cards({"spend_max_fen": 0, "spend_days": 30}, hq) == {"C"}
 
 
 def test_spend_without_a_period_is_the_rfm_window(hq):
-    a, b, c = make("A"), make("B"), make("C")
+    a, b = make("A"), make("B")
+    make("C")
     snapshot({a: {"monetary_fen": 100_000}, b: {"monetary_fen": 5_000}})
     assert cards({"spend_min_fen": 50_000}, hq) == {"A"}
     assert cards({"spend_max_fen": 10_000}, hq) == {"B", "C"}

@@ -182,7 +182,9 @@ def test_roles_without_member_access_are_refused(client):
 def risky(db):
     store = StoreFactory(code="E1", name="=HYPERLINK(1)")
     return [
-        MemberFactory(card_no="E-1", name="=cmd|' /C calc'!A0", phone="13811112222", home_store=store),
+        MemberFactory(
+            card_no="E-1", name="=cmd|' /C calc'!A0", phone="13811112222", home_store=store
+        ),
         MemberFactory(card_no="E-2", name="+SUM(A1)", phone="13811113333", home_store=store),
         MemberFactory(card_no="E-3", name="@x", phone=None, home_store=store, gender="M"),
     ]

@@ -57,10 +57,18 @@ def test_a_mother_and_baby_rule_from_a_category(analyst):
     kids = Category.objects.create(code="KIDS", name="童装", division="department")
     store = StoreFactory()
     a, b = MemberFactory(), MemberFactory()
-    receipt(a, store=store, day=timezone.localdate() - timedelta(3), lines=[
-        {"name": "童装", "category": kids}])
-    receipt(b, store=store, day=timezone.localdate() - timedelta(400), lines=[
-        {"name": "童装", "category": kids}])
+    receipt(
+        a,
+        store=store,
+        day=timezone.localdate() - timedelta(3),
+        lines=[{"name": "童装", "category": kids}],
+    )
+    receipt(
+        b,
+        store=store,
+        day=timezone.localdate() - timedelta(400),
+        lines=[{"name": "童装", "category": kids}],
+    )
     from analytics.tags import tag_save
 
     tag = tag_save(
@@ -86,9 +94,10 @@ def test_tag_and_untag_from_the_member_page(client, analyst):
     assert 'data-panel="tags"' in page.content.decode()
     client.post(reverse("backoffice:member_tag_add", args=[member.pk]), {"tag": vip.pk})
     assert tagged(vip) == {member.pk}
-    assert 'data-tag="VIP"' in client.get(
-        reverse("backoffice:member_detail", args=[member.pk])
-    ).content.decode()
+    assert (
+        'data-tag="VIP"'
+        in client.get(reverse("backoffice:member_detail", args=[member.pk])).content.decode()
+    )
     client.post(reverse("backoffice:member_tag_remove", args=[member.pk, vip.pk]))
     assert tagged(vip) == set()
     actions = set(AuditLog.objects.values_list("action", flat=True))
@@ -147,9 +156,7 @@ def test_staff_create_a_rule_tag_with_the_filter_form(client, analyst):
     listing = client.get(reverse("backoffice:tag_list")).content.decode()
     assert "男士" in listing
     # a rule tag without a rule, and a taken name, are refused
-    bad = client.post(
-        reverse("backoffice:tag_create"), {"name": "空", "kind": "rule", **once()}
-    )
+    bad = client.post(reverse("backoffice:tag_create"), {"name": "空", "kind": "rule", **once()})
     assert bad.status_code == 400 and not Tag.objects.filter(name="空").exists()
     taken = client.post(
         reverse("backoffice:tag_create"), {"name": "男士", "kind": "manual", **once()}
