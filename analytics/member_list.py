@@ -233,6 +233,17 @@ def rows_count(members: QuerySet, *, timeout_ms: int = COUNT_TIMEOUT_MS) -> int 
         return None
 
 
+def members_counted(members: QuerySet) -> tuple[int, bool]:
+    """(how many, whether exact): counted when the estimate is small and the count is quick,
+    else the planner's estimate."""
+    estimate = rows_estimate(members)
+    if estimate < EXACT_COUNT_BELOW:
+        exact = rows_count(members)
+        if exact is not None:
+            return exact, True
+    return estimate, False
+
+
 # --- Export (django-import-export's resource, streamed) --------------------------------------
 
 

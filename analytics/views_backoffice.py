@@ -28,6 +28,7 @@ from analytics.member_list import (
     export_xlsx_file,
     keyset_page,
     members_searched,
+    members_counted,
     members_sorted,
     page_decorate,
     rows_count,
@@ -283,7 +284,8 @@ def group_create(request):
             "form": form,
             "filter_form": filter_form,
             "filters": params_describe(filter_form.params()) if valid else [],
-            "estimate": rows_estimate(members_filtered(filter_form.params(), user=request.user))
+            "hidden": _hidden_fields(filter_form.params()) if valid else [],
+            "counted": members_counted(members_filtered(filter_form.params(), user=request.user))
             if valid
             else None,
         },
