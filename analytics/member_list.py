@@ -28,8 +28,9 @@ from members.models import Member
 from members.selectors import members_search
 
 PAGE_SIZE = 50
-EXACT_COUNT_BELOW = 20_000  # an estimate under this: count exactly (cheap enough)
-COUNT_TIMEOUT_MS = 5_000
+EXACT_COUNT_BELOW = 1_000  # an estimate under this: try an exact count …
+QUICK_COUNT_MS = 150  # … for this long at most (a rare SKU's members can still be costly)
+COUNT_TIMEOUT_MS = 5_000  # an exact count asked for
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def members_counted(members: QuerySet) -> tuple[int, bool]:
     else the planner's estimate."""
     estimate = rows_estimate(members)
     if estimate < EXACT_COUNT_BELOW:
-        exact = rows_count(members)
+        exact = rows_count(members, timeout_ms=QUICK_COUNT_MS)
         if exact is not None:
             return exact, True
     return estimate, False

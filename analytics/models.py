@@ -245,6 +245,7 @@ class RfmRow(models.Model):
             models.Index(
                 fields=["snapshot", "recency_days", "member"], name="rfm_row_recency_keyset"
             ),
+            models.Index(fields=["snapshot", "lifecycle_stage"], name="rfm_row_stage"),
         ]
 
     def __str__(self):

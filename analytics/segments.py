@@ -247,13 +247,14 @@ def rfm_class_labels() -> list[str]:
 
 
 def _current_rows():
-    snapshot = RfmSnapshot.objects.filter(is_current=True).values("pk")
-    return RfmRow.objects.filter(snapshot__in=snapshot)
+    # the id as a constant, not a sub-select: the planner then uses the (snapshot, …) indexes
+    snapshot = RfmSnapshot.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    return RfmRow.objects.filter(snapshot_id=snapshot)
 
 
 def _current_scores():
-    run = ClvRun.objects.filter(is_current=True).values("pk")
-    return ClvScore.objects.filter(run__in=run)
+    run = ClvRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    return ClvScore.objects.filter(run_id=run)
 
 
 def _years_before(day: date, years: int) -> date:

@@ -20,6 +20,7 @@ from analytics.groups import (
 from analytics.groups import group_create as group_create_service
 from analytics.member_list import (
     EXACT_COUNT_BELOW,
+    QUICK_COUNT_MS,
     SORT_DEFAULT,
     SORTS,
     XLSX_MAX_ROWS,
@@ -188,8 +189,10 @@ def member_list(request):
     first_and_last = after is None and before is None and page.next_cursor is None
     if first_and_last:
         exact = len(page.rows)
-    elif request.GET.get("count") or estimate < EXACT_COUNT_BELOW:
+    elif request.GET.get("count"):
         exact = rows_count(sorted_members)
+    elif estimate < EXACT_COUNT_BELOW:
+        exact = rows_count(sorted_members, timeout_ms=QUICK_COUNT_MS)
     context |= {
         "page": page,
         "estimate": estimate,

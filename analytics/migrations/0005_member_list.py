@@ -52,5 +52,9 @@ class Migration(migrations.Migration):
             model_name='rfmrow',
             index=models.Index(fields=['snapshot', 'recency_days', 'member'], name='rfm_row_recency_keyset'),
         ),
+        migrations.AddIndex(
+            model_name='rfmrow',
+            index=models.Index(fields=['snapshot', 'lifecycle_stage'], name='rfm_row_stage'),
+        ),
         migrations.RunSQL(CREATE, DROP),
     ]
