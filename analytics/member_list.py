@@ -146,6 +146,10 @@ class KeysetPage:
     next_cursor: str | None
     prev_cursor: str | None
 
+    @property
+    def object_list(self) -> list:  # as a Paginator's page names its rows
+        return self.rows
+
 
 def keyset_page(
     members: QuerySet, *, descending: bool, after=None, before=None, size: int = PAGE_SIZE
