@@ -121,8 +121,8 @@ def cursor_encode(value, pk: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def cursor_decode(token: str):
-    """(value, id) of a cursor; None if it is not one of ours."""
+def cursor_decode(token: str, sort: str = "registered"):
+    """(value, id) of a cursor for `sort`; None if it is not one of ours (or another sort's)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         value, pk = json.loads(raw)
@@ -135,7 +135,10 @@ def cursor_decode(token: str):
             return None
         if timezone.is_naive(value):
             return None
-    if not isinstance(pk, int) or not isinstance(value, int | datetime) or isinstance(value, bool):
+    wanted = datetime if sort.lstrip("-") == "registered" else int
+    if not isinstance(pk, int) or isinstance(value, bool) or not isinstance(value, wanted):
+        return None
+    if not (0 < pk < 2**63) or (wanted is int and not -(2**63) < value < 2**63):
         return None
     return value, pk
 

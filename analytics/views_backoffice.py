@@ -181,8 +181,8 @@ def member_list(request):
     members = _list_members(request, form, q)
     sorted_members, descending = members_sorted(members, sort)
     sorted_members = sorted_members.select_related("home_store", "points_account__tier")
-    after = cursor_decode(request.GET["after"]) if request.GET.get("after") else None
-    before = cursor_decode(request.GET["before"]) if request.GET.get("before") else None
+    after = cursor_decode(request.GET.get("after", ""), sort)
+    before = cursor_decode(request.GET.get("before", ""), sort)
     page = keyset_page(sorted_members, descending=descending, after=after, before=before)
     page_decorate(page.rows)
     estimate, exact = rows_estimate(sorted_members), None
