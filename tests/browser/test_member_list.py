@@ -4,7 +4,7 @@ phone-sized window."""
 import pytest
 from playwright.sync_api import expect
 
-from analytics.models import MemberGroup
+from analytics.models import MemberGroup, Tag
 from tests.analytics.list_helpers import points, snapshot
 from tests.conftest import screenshot
 from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
@@ -71,3 +71,38 @@ def test_filter_the_list_and_save_a_group(live_server, page, store, size, viewpo
     page.locator("[data-open-list]").click()
     expect(page.locator("[data-members] tbody tr")).to_have_count(3)
     assert women[0].card_no not in page.content()  # balance 0: not in the group
+
+
+def test_one_click_group_from_the_rfm_page_and_the_tag_pages(live_server, page, store):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    women, men = _mall(store)
+    # a transactional test's flush empties the migration's seed: the rule tag again
+    Tag.objects.get_or_create(name="高复购", kind="rule", rule={"rfm_f_high": True})
+    staff = StaffFactory(user__username="zhou_rfm", user__role="analyst")
+    _log_in(page, live_server, staff)
+
+    page.get_by_role("link", name="RFM 模型").click()
+    screenshot(page, "backoffice_rfm_with_group_buttons")
+    page.locator("[data-quick-group=重要保持] button").click()
+    expect(page.get_by_text("分组已保存。")).to_be_visible()
+    expect(page.locator("[data-figure=members] [data-count]")).to_have_text("1")
+    expect(page.locator("[data-filters]")).to_contain_text("RFM 分类：重要保持")
+    screenshot(page, "backoffice_group_from_rfm")
+
+    page.get_by_role("link", name="会员分组").click()
+    expect(page.locator("[data-groups] tbody tr")).to_have_count(1)
+    screenshot(page, "backoffice_group_list")
+
+    page.get_by_role("link", name="会员标签").click()
+    expect(page.locator("[data-tag=高复购]")).to_be_visible()
+    page.get_by_role("link", name="新建标签").click()
+    page.get_by_label("标签名称").fill("VIP 顾客")
+    page.get_by_role("button", name="保存标签").click()
+    expect(page.get_by_text("标签已保存。")).to_be_visible()
+    screenshot(page, "backoffice_tag_list")
+
+    page.goto(f"{live_server.url}/backoffice/members/{women[0].pk}/")
+    page.get_by_label("添加标签").select_option(label="VIP 顾客")
+    page.get_by_role("button", name="添加", exact=True).click()
+    expect(page.locator("[data-member-tags] [data-tag='VIP 顾客']")).to_be_visible()
+    screenshot(page, "backoffice_member_tags")
