@@ -45,7 +45,9 @@ def test_no_filter_lists_every_active_member(hq):
 
 
 def test_tier_and_points(hq):
-    gold = Tier.objects.order_by("-threshold").first()
+    gold, _new = Tier.objects.get_or_create(
+        code="t-gold", defaults={"name": "金卡", "threshold": 987_654_321}
+    )
     a, b, c = make("A"), make("B"), make("C")
     points(a, 500, gold)
     points(b, 20)
