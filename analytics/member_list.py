@@ -173,7 +173,12 @@ def keyset_page(
             **bound,  # the same bound on the value alone, for plans that use a one-column index
         )
     order = ("-sort_value", "-sort_id") if down else ("sort_value", "sort_id")
-    rows = list(members.order_by(*order)[: size + 1])
+    with transaction.atomic():
+        # A page is the first 51 rows along an index: parallel workers only add their start-up
+        # (measured at 1M members on 2 busy cores: 40 ms serial, 300 ms with two workers).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        rows = list(members.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
