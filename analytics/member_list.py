@@ -296,11 +296,13 @@ def _yuan(fen) -> str:
 class MemberListResource(resources.ModelResource):
     """The member list as exported: personal data masked, money in yuan, no birthday."""
 
+    card_no = fields.Field(column_name=_("Card number"), attribute="card_no")
     name = fields.Field(column_name=_("Name"))
     phone = fields.Field(column_name=_("Mobile number"))
     gender = fields.Field(column_name=_("Gender"))
     home_store = fields.Field(column_name=_("Home store"))
     region = fields.Field(column_name=_("Region"))
+    channel = fields.Field(column_name=_("Registration channel"), attribute="channel")
     registered = fields.Field(column_name=_("Registered"))
     tier = fields.Field(column_name=_("Tier"), attribute="tier_name")
     points = fields.Field(column_name=_("Points balance"), attribute="points")

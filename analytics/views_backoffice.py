@@ -176,9 +176,13 @@ def member_list(request):
         "can_group": request.user.has_perm("analytics.add_membergroup"),
         "can_tag": request.user.has_perm("analytics.add_membertag"),
     }
-    if not form.is_valid():
+    try:
+        members = _list_members(request, form, q) if form.is_valid() else None
+    except FilterInvalid as exc:  # a `group` whose own filter no longer holds
+        form.add_error(None, exc.message)
+        members = None
+    if members is None:
         return render(request, "backoffice/analytics/member_list.html", context, status=400)
-    members = _list_members(request, form, q)
     sorted_members, descending = members_sorted(members, sort)
     sorted_members = sorted_members.select_related("home_store", "points_account__tier")
     after = cursor_decode(request.GET.get("after", ""), sort)
@@ -213,11 +217,15 @@ def member_export(request):
     context = _list_context(request)
     form, q = context["form"], context["q"]
     fmt = request.GET.get("format", "csv")
-    if fmt not in ("csv", "xlsx") or not form.is_valid():
+    try:
+        members = _list_members(request, form, q) if form.is_valid() else None
+    except FilterInvalid as exc:
+        form.add_error(None, exc.message)
+        members = None
+    if fmt not in ("csv", "xlsx") or members is None:
         return render(
             request, "backoffice/analytics/member_list.html", context | {"page": None}, status=400
         )
-    members = _list_members(request, form, q)
     count = members.order_by().count()
     if fmt == "xlsx" and count > XLSX_MAX_ROWS:
         messages.error(request, _("Too many rows for a spreadsheet: export CSV instead."))
@@ -270,15 +278,25 @@ def group_create(request):
     filter_form = MemberFilterForm(data)
     form = GroupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and filter_form.is_valid():
-        group = group_create_service(
-            name=form.cleaned_data["name"],
-            kind=form.cleaned_data["kind"],
-            description=form.cleaned_data["description"],
-            params=filter_form.params(),
-            actor=request.user,
-        )
-        messages.success(request, _("Group saved."))
-        return redirect("backoffice:group_detail", group_id=group.pk)
+        try:
+            group = group_create_service(
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+                params=filter_form.params(),
+                actor=request.user,
+            )
+        except FilterInvalid as exc:
+            filter_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Group saved."))
+            return redirect("backoffice:group_detail", group_id=group.pk)
+    counted = None
+    if filter_form.is_valid():
+        try:
+            counted = members_counted(members_filtered(filter_form.params(), user=request.user))
+        except FilterInvalid as exc:
+            filter_form.add_error(None, exc.message)
     valid = filter_form.is_valid()
     return render(
         request,
@@ -288,9 +306,7 @@ def group_create(request):
             "filter_form": filter_form,
             "filters": params_describe(filter_form.params()) if valid else [],
             "hidden": _hidden_fields(filter_form.params()) if valid else [],
-            "counted": members_counted(members_filtered(filter_form.params(), user=request.user))
-            if valid
-            else None,
+            "counted": counted,
         },
         status=200 if request.method == "GET" and valid else 400,
     )
@@ -481,7 +497,10 @@ def tag_bulk(request):
         )
         members = None
         if filter_form.is_valid() and form.is_valid():
-            members = _list_members(request, filter_form, q)
+            try:
+                members = _list_members(request, filter_form, q)
+            except FilterInvalid as exc:
+                form.add_error(None, exc.message)
             source = {"params": filter_form.params(), "search": q}
         elif not filter_form.is_valid():
             form.add_error(None, _("The member filter is not valid."))

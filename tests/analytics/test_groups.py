@@ -175,3 +175,19 @@ def test_groups_need_analytics_permissions(client):
         reverse("backoffice:group_create"), {"name": "x", "kind": "static", **once()}
     )
     assert response.status_code == 403 and not MemberGroup.objects.exists()
+
+
+def test_a_broken_group_opened_in_the_list_or_exported_is_a_form_error(client, analyst):
+    group = MemberGroup.objects.create(
+        name="旧", kind="dynamic", params={"tags": [424242]}, created_by=analyst
+    )
+    client.force_login(analyst)
+    page = client.get(reverse("backoffice:member_list"), {"group": group.pk})
+    assert page.status_code == 400 and page.context["form"].non_field_errors()
+    export = client.get(reverse("backoffice:member_export"), {"group": group.pk})
+    assert export.status_code == 400
+    saved = client.post(
+        reverse("backoffice:group_create"),
+        {"group": group.pk, "name": "再分组", "kind": "static", **once()},
+    )
+    assert saved.status_code == 400 and not MemberGroup.objects.filter(name="再分组").exists()
