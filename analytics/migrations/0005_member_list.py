@@ -3,18 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Indexes on members' and loyalty's tables that only the member list (analytics) needs: kept
-# here, out of those apps' model state, so the layers below stay unaware of the list.
-LIST_INDEXES = [
-    # keyset pages by registration time: (registered_at, id) < (%s, %s) as an index range
-    ("member_registered_keyset", "members_member (registered_at, id)"),
-    # the search box's name prefix (LIKE '张%') whatever the database's collation
-    ("member_name_prefix", "members_member (name varchar_pattern_ops)"),
-    # keyset pages by points balance
-    ("points_balance_keyset", "loyalty_pointsaccount (balance, member_id)"),
-]
-CREATE = [f"CREATE INDEX IF NOT EXISTS {name} ON {target}" for name, target in LIST_INDEXES]
-DROP = [f"DROP INDEX IF EXISTS {name}" for name, _target in LIST_INDEXES]
 
 
 class Migration(migrations.Migration):
@@ -56,5 +44,4 @@ class Migration(migrations.Migration):
             model_name='rfmrow',
             index=models.Index(fields=['snapshot', 'lifecycle_stage'], name='rfm_row_stage'),
         ),
-        migrations.RunSQL(CREATE, DROP),
     ]

@@ -36,7 +36,7 @@ def frequent_buyers() -> Tag:
     """The migration's 高复购 (seeded again: a transactional test's flush empties it)."""
     from django.apps import apps
 
-    importlib.import_module("analytics.migrations.0006_rule_tags").seed(apps, None)
+    importlib.import_module("analytics.migrations.0007_rule_tags").seed(apps, None)
     return Tag.objects.get(name="高复购")
 
 
@@ -44,7 +44,7 @@ def test_the_migration_seeds_the_frequent_buyer_rule_and_its_schedule():
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
-    importlib.import_module("analytics.migrations.0006_rule_tags").schedule(apps, None)
+    importlib.import_module("analytics.migrations.0007_rule_tags").schedule(apps, None)
     tag = frequent_buyers()
     assert tag.kind == Tag.Kind.RULE and tag.rule == {"rfm_f_high": True}
     assert PeriodicTask.objects.get(task="analytics.tasks.rule_tags_recompute_nightly").enabled

@@ -37,7 +37,7 @@ def seed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0005_member_list"),
+        ("analytics", "0006_member_list_indexes"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
