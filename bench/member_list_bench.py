@@ -419,7 +419,35 @@ def bench(env: dict, runs: int) -> None:
             f"{naive1:>7.0f}ms {naive2:>7.0f}ms {naive_deep:>8.0f}ms {count:>9,}",
             flush=True,
         )
+    writes(user)
     connection.close()
+
+
+def writes(user) -> None:
+    """The set-based writes once each: a static group of every woman (INSERT … SELECT) and
+    the 高复购 rule tag recomputed from nothing and again (DELETE stale + INSERT new)."""
+    from analytics.groups import group_create
+    from analytics.models import MemberGroup, MemberTag, Tag
+    from analytics.tags import rule_tag_recompute
+
+    started = time.perf_counter()
+    group = group_create(name="bench", kind="static", params={"gender": "F"}, actor=user)
+    print(
+        f"static group of {group.member_count:,} members: "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
+    MemberGroup.objects.filter(pk=group.pk).delete()
+    tag, _new = Tag.objects.get_or_create(
+        name="高复购", defaults={"kind": "rule", "rule": {"rfm_f_high": True}}
+    )
+    MemberTag.objects.filter(tag=tag).delete()
+    for label in ("from nothing", "again, unchanged"):
+        started = time.perf_counter()
+        result = rule_tag_recompute(tag=tag)
+        print(
+            f"rule tag 高复购 {label}: +{result['added']:,} -{result['removed']:,} in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
 
 
 def main():
