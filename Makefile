@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench browser db-stop
+.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list browser db-stop
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ bench: install ## Run the benchmarks in bench/ (POS API and import: DATABASE_URL
 	$(BIN)/python bench/seed_demo_bench.py
 	$(BIN)/python bench/pos_api_bench.py
 	$(BIN)/python bench/import_receipts_bench.py
+	$(BIN)/python bench/member_list_bench.py
+
+bench-list: install ## The member list at 1,000,000 members, keyset against OFFSET (DATABASE_URL)
+	$(BIN)/python bench/member_list_bench.py $(ARGS)
 
 browser: ## Install Debian's Chromium and CJK fonts for the browser tests (root)
 	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk

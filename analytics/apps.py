@@ -7,7 +7,8 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Member analytics")
 
     def ready(self):
-        from analytics.panels import clv_member_panel
+        from analytics.panels import clv_member_panel, tags_member_panel
         from members.panels import member_panel_register
 
         member_panel_register(clv_member_panel)
+        member_panel_register(tags_member_panel)

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analytics.actions import ActionError, group_action_check, sms_variables_text
-from analytics.models import Tag
+from analytics.models import MemberGroup, Tag
 from coupons.models import CouponTemplate
 from stores.models import Store
 from stores.scoping import scoped
@@ -206,3 +206,34 @@ class GroupActionForm(forms.Form):
             for key, value in self.cleaned_data.items()
             if key != "name" and value not in (None, "")
         }
+
+
+class GroupForm(forms.Form):
+    """Saving the list's filter as a group (the filter's fields come with it)."""
+
+    name = forms.CharField(label=_("Group name"), max_length=64)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=MemberGroup.Kind.choices,
+        initial=MemberGroup.Kind.DYNAMIC,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Dynamic: the filter is applied again each time the group is used. "
+            "Static: the members who match now, kept as they are."
+        ),
+    )
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(label=_("Tag name"), max_length=32)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Tag.Kind.choices, initial=Tag.Kind.MANUAL, widget=forms.RadioSelect
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+class BulkTagForm(forms.Form):
+    tag = forms.ModelChoiceField(
+        Tag.objects.filter(kind=Tag.Kind.MANUAL), label=_("Tag"), empty_label=None
+    )

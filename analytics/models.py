@@ -236,7 +236,17 @@ class RfmRow(models.Model):
                 name="rfm_row_scores_1_5",
             ),
         ]
-        indexes = [models.Index(fields=["snapshot", "rfm_class"])]
+        indexes = [
+            models.Index(fields=["snapshot", "rfm_class"]),
+            # the member list sorted by spend or by last purchase (keyset pages)
+            models.Index(
+                fields=["snapshot", "monetary_fen", "member"], name="rfm_row_spend_keyset"
+            ),
+            models.Index(
+                fields=["snapshot", "recency_days", "member"], name="rfm_row_recency_keyset"
+            ),
+            models.Index(fields=["snapshot", "lifecycle_stage"], name="rfm_row_stage"),
+        ]
 
     def __str__(self):
         return f"{self.snapshot_id}/{self.member_id}"
@@ -325,7 +335,7 @@ class ClvScore(models.Model):
         ClvRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="scores"
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="clv_scores"
     )
     frequency = models.PositiveIntegerField(_("repeat purchase days"))
     recency_days = models.PositiveIntegerField(_("last minus first purchase day"))
@@ -345,7 +355,13 @@ class ClvScore(models.Model):
                 condition=Q(recency_days__lte=models.F("t_days")), name="clv_score_recency_le_t"
             ),
         ]
-        indexes = [models.Index(fields=["member", "run"], name="clv_score_member_run")]
+        indexes = [
+            models.Index(fields=["member", "run"], name="clv_score_member_run"),
+            # the member list sorted by predicted value (keyset pages)
+            models.Index(
+                fields=["run", "expected_value_fen", "member"], name="clv_score_value_keyset"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.member_id} @ {self.run_id}"
@@ -432,12 +448,18 @@ class MemberGroup(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     member_count = models.PositiveIntegerField(_("members (last count)"), null=True, blank=True)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    # The data scope the count was taken in (analytics.groups.scope_key): a store manager's
+    # count is not shown to HQ
+    counted_scope = models.CharField(_("counted in scope"), max_length=64, blank=True)
     archived = models.BooleanField(_("archived"), default=False)
 
     class Meta:
         verbose_name = _("member group")
         verbose_name_plural = _("member groups")
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("export_members", _("Can export member lists (masked)")),
+        ]
 
     def __str__(self):
         return self.name

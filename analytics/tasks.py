@@ -10,6 +10,7 @@ from analytics.actions import group_action_run
 from analytics.models import GroupAction
 from analytics.predicted_value import ClvRunError, clv_run
 from analytics.services import RfmRunInProgress, rfm_snapshot_build
+from analytics.tags import rule_tags_recompute
 
 
 @shared_task(acks_late=True)
@@ -77,3 +78,10 @@ def group_actions_resume() -> list[int]:
     for action_id in due:
         group_action_run_task.delay(action_id)
     return due
+
+
+@shared_task(acks_late=True)
+def rule_tags_recompute_nightly() -> list[dict]:
+    """Every rule tag recomputed after the night's RFM snapshot and predicted value (each tag
+    in its own transaction: deleting stale members and adding new ones; rerunning is safe)."""
+    return rule_tags_recompute()

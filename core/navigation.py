@@ -31,6 +31,8 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Member statistics"), "backoffice:statistics", "▨", perm="analytics.view_rfmsnapshot"
     ),
+    NavItem(_("Member groups"), "backoffice:group_list", "◧", perm="analytics.view_membergroup"),
+    NavItem(_("Member tags"), "backoffice:tag_list", "⌗", perm="analytics.view_tag"),
     NavItem(
         _("Group actions"), "backoffice:group_action_list", "➤", perm="analytics.view_groupaction"
     ),

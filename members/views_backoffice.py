@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -8,12 +7,11 @@ from django.views.decorators.http import require_POST
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.once import submit_once
-from members.forms import MemberSearchForm, MessagePushForm, PiiRevealForm
+from members.forms import MessagePushForm, PiiRevealForm
 from members.messaging import messages_push_by_staff
 from members.models import Member, MemberProfile
 from members.panels import member_panels
 from members.scoping import scoped_members
-from members.selectors import members_search
 from members.services import member_pii_reveal
 
 
@@ -40,20 +38,6 @@ def message_push(request):
 
 def _members_in_scope(user):
     return scoped_members(Member.objects.select_related("home_store"), user=user)
-
-
-@backoffice_required(perm="members.view_member")
-def member_list(request):
-    """Members in the staff member's scope, found by exact card number, phone or ID number."""
-    form = MemberSearchForm(request.GET or None)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    members = members_search(_members_in_scope(request.user), query)
-    page = Paginator(members, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "backoffice/members/member_list.html",
-        {"form": form, "page": page, "query": query},
-    )
 
 
 def _member_detail(request, member, *, form, revealed=None, status=200):

@@ -84,6 +84,7 @@ CATEGORIES = [
 ]
 
 WOMENS_WEAR = "WOMEN"  # the department DRESS300-50 is for
+KIDS_WEAR = "KIDS"  # the department of the demo's 母婴 rule tag (children's wear, toys)
 
 
 def floors_of(department: str) -> list[str]:

@@ -22,7 +22,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from analytics.models import ClvRun, RfmSnapshot
+from analytics.models import ClvRun, RfmSnapshot, Tag
+from analytics.tags import rule_tags_recompute
 from config.demo import catalog
 from core.bulk import foreign_keys_suspended
 from core.roles import Role
@@ -162,6 +163,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         )
         result.points_entries, result.points = earned.entries, earned.points
         result.coupons = _coupons(stores=stores, as_of=as_of)
+        _rule_tags()
     result.seconds = clock.monotonic() - started
     return result
 
@@ -180,6 +182,7 @@ def demo_analyses(*, as_of: datetime) -> dict:
         clv = clv_run(as_of=yesterday).member_count
     except FitError as error:  # a tiny demo history may not fit: the run is kept as failed
         clv = f"0 ({error})"
+    rule_tags_recompute()  # 高复购 reads the snapshot
     mining = mining_run_nightly_create(today=yesterday + timedelta(days=1))
     mining = mining_run_execute(run_id=mining.pk) if mining else None
     return {
@@ -798,6 +801,22 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
 # --- Coupons and a till --------------------------------------------------------------------
 
 DEMO_TERMINAL = ("pos_demo_s01", "demo-secret-not-for-production")  # noqa: S105 - demo only
+
+
+def _rule_tags() -> None:
+    """The demo's 母婴 tag (children's wear or toys bought in the last year) beside the
+    migration's 高复购, both computed now (高复购 again after last night's RFM run:
+    demo_analyses)."""
+    kids = Category.objects.get(code=catalog.KIDS_WEAR)
+    Tag.objects.update_or_create(
+        name="母婴",
+        defaults={
+            "kind": Tag.Kind.RULE,
+            "rule": {"bought_category": kids.pk, "bought_days": 365},
+            "description": "近 365 天买过童装或玩具（每晚重算）",
+        },
+    )
+    rule_tags_recompute()
 
 
 def demo_till_credentials() -> tuple[str, str] | None:
