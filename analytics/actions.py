@@ -42,6 +42,7 @@ from core.locks import advisory_lock
 from core.masking import mask_name
 from coupons.issuing import CouponError, validity_for
 from coupons.models import Campaign, CouponTemplate
+from loyalty.models import ReceiptLine
 from members.marketing import SMS_OPT_OUT_FOOTER
 from members.messaging import messages_send
 from members.models import MarketingOptOut, Member, Message, WechatIdentity, link_validator
@@ -149,6 +150,18 @@ def sms_values(member: Member, *, coupon_name: str = "") -> dict:
 # --- Creating an action: checks, the audience and the arms -----------------------------------
 
 
+# Receipt-line fields a conversion may name (exact matches)
+CONVERSION_FIELDS = {"sku_code", "name", "brand_id", "brand_name", "category_id", "category_name"}
+
+
+def conversion_lines_check(lines: list) -> None:
+    """ActionError unless `lines` is a list of {receipt-line field: value} alternatives."""
+    if not isinstance(lines, list) or not all(
+        isinstance(line, dict) and line and set(line) <= CONVERSION_FIELDS for line in lines
+    ):
+        raise ActionError(_("The conversion names unknown receipt fields."), code="conversion")
+
+
 def group_action_check(
     *,
     kind: str,
@@ -215,11 +228,15 @@ def group_action_create(
     body: str = "",
     link: str = "",
     tag: Tag | None = None,
+    conversion_lines: list | None = None,
+    conversion_label: str = "",
 ) -> GroupAction:
     """Check the parameters, save the action with its audience (the group's active members
     in `actor`'s scope, now) and each member's arm, audited; after commit `enqueue(action
     id)` hands it to a worker (callers pass analytics.tasks.group_action_run_task.delay).
-    ActionError if the group has nobody to send to."""
+    ActionError if the group has nobody to send to. With `conversion_lines`, a member
+    converts by a sale with a matching line (conversion_lines_check), not any sale."""
+    conversion_lines_check(conversion_lines or [])
     group_action_check(
         kind=kind,
         control_percent=control_percent,
@@ -251,6 +268,8 @@ def group_action_create(
             tag=tag if kind == Kind.TAG else None,
             control_percent=control_percent,
             window_days=window_days,
+            conversion_lines=conversion_lines or [],
+            conversion_label=conversion_label[:100],
             created_by=actor,
         )
         audience = _audience_save(action, group_members(group, user=actor))
@@ -602,6 +621,30 @@ def _counts_refresh(action: GroupAction) -> None:
 # --- Results: each arm's conversion, revenue, the uplift -----------------------------------
 
 
+def _converts(lines: list) -> tuple[str, list]:
+    """SQL over a loyalty_receipt row: TRUE for any sale, else a line of it matches one of
+    `lines` (field names checked against CONVERSION_FIELDS)."""
+    if not lines:
+        return "TRUE", []
+    conversion_lines_check(lines)
+    alternatives, params = [], []
+    for line in lines:
+        fields = sorted(line)
+        alternatives.append(
+            " AND ".join(
+                f"l.{field} IS NULL" if line[field] is None else f"l.{field} = %s"
+                for field in fields
+            )
+        )
+        params.extend(line[field] for field in fields if line[field] is not None)
+    table = ReceiptLine._meta.db_table
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} l WHERE l.receipt_id = loyalty_receipt.id"  # noqa: S608
+        f" AND NOT l.non_merchandise AND (({') OR ('.join(alternatives)})))"
+    )
+    return sql, params
+
+
 def group_action_results(action: GroupAction, *, now: datetime | None = None) -> dict:
     """Per arm: members, members with a sale in [started_at, started_at + window) (both arms
     from the same moment, every member of the arm whatever happened to their send), net
@@ -613,9 +656,10 @@ def group_action_results(action: GroupAction, *, now: datetime | None = None) ->
     now = now or timezone.now()
     start = action.started_at or action.created_at
     end = start + timedelta(days=action.window_days)
+    converts_sql, converts_params = _converts(action.conversion_lines)
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT r.arm, COUNT(*),
                    COUNT(*) FILTER (WHERE s.sales > 0),
                    COALESCE(SUM(s.revenue), 0),
@@ -623,7 +667,7 @@ def group_action_results(action: GroupAction, *, now: datetime | None = None) ->
             FROM analytics_groupactionrecipient r
             LEFT JOIN (
                 SELECT member_id,
-                       COUNT(*) FILTER (WHERE kind = 'sale') AS sales,
+                       COUNT(*) FILTER (WHERE kind = 'sale' AND {converts_sql}) AS sales,
                        SUM(CASE WHEN kind = 'sale' THEN total_fen ELSE -total_fen END) AS revenue
                 FROM loyalty_receipt
                 WHERE member_id IN (
@@ -633,8 +677,8 @@ def group_action_results(action: GroupAction, *, now: datetime | None = None) ->
             ) s ON s.member_id = r.member_id
             WHERE r.action_id = %s
             GROUP BY r.arm
-            """,
-            [action.pk, start, end, action.pk],
+            """,  # noqa: S608 - built from vetted field names
+            [*converts_params, action.pk, start, end, action.pk],
         )
         rows = {arm: (n, x, int(rev), float(sq)) for arm, n, x, rev, sq in cursor.fetchall()}
     arms = []

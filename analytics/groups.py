@@ -96,18 +96,7 @@ def group_create(
             name=name, kind=kind, params=params, description=description, created_by=actor
         )
         if kind == MemberGroup.Kind.STATIC:
-            members = members_filtered(params, user=actor).order_by().values("pk")
-            sql, sql_params = members.query.sql_with_params()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {GroupMember._meta.db_table} (group_id, member_id) "  # noqa: S608
-                    f"SELECT %s, m.id FROM ({sql}) AS m(id)",
-                    [group.pk, *sql_params],
-                )
-                count = cursor.rowcount
-            group.member_count, group.counted_at = count, timezone.now()
-            group.counted_scope = scope_key(actor)
-            group.save(update_fields=["member_count", "counted_at", "counted_scope"])
+            _static_members_insert(group, members_filtered(params, user=actor), actor)
         audit_log(
             actor=actor,
             action="analytics.group.created",
@@ -115,6 +104,48 @@ def group_create(
             data={"name": name, "kind": kind, "params": params, "members": group.member_count},
         )
     return group
+
+
+def group_static_create(*, name: str, members: QuerySet, actor, description: str) -> MemberGroup:
+    """A static group of `members` (a queryset another app built, e.g. mining's "bought A,
+    not B"), narrowed to the active ones in the actor's scope, taken now in one INSERT …
+    SELECT. `description` says how they were chosen: the group has no filter to reopen."""
+    with transaction.atomic():
+        group = MemberGroup.objects.create(
+            name=name,
+            kind=MemberGroup.Kind.STATIC,
+            params={},
+            description=description[:500],
+            created_by=actor,
+        )
+        in_scope = scoped_members(members.filter(status=Member.Status.ACTIVE), user=actor)
+        _static_members_insert(group, in_scope, actor)
+        audit_log(
+            actor=actor,
+            action="analytics.group.created",
+            target=group,
+            data={
+                "name": name,
+                "kind": group.kind,
+                "how": description[:200],
+                "members": group.member_count,
+            },
+        )
+    return group
+
+
+def _static_members_insert(group: MemberGroup, members: QuerySet, actor) -> None:
+    sql, sql_params = members.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {GroupMember._meta.db_table} (group_id, member_id) "  # noqa: S608
+            f"SELECT DISTINCT %s, m.id FROM ({sql}) AS m(id)",
+            [group.pk, *sql_params],
+        )
+        count = cursor.rowcount
+    group.member_count, group.counted_at = count, timezone.now()
+    group.counted_scope = scope_key(actor)
+    group.save(update_fields=["member_count", "counted_at", "counted_scope"])
 
 
 def group_archive(*, group: MemberGroup, actor, archived: bool = True) -> MemberGroup:

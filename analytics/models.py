@@ -542,6 +542,10 @@ class GroupAction(models.Model):
     )
     control_percent = models.PositiveSmallIntegerField(_("control group (%)"), default=10)
     window_days = models.PositiveSmallIntegerField(_("conversion window (days)"), default=14)
+    # What counts as converting: by default any sale; else a sale with a line matching one of
+    # these exact lookups on receipt lines (e.g. [{"category_id": 12}]: bought a sun hat)
+    conversion_lines = models.JSONField(_("conversion: bought"), default=list, blank=True)
+    conversion_label = models.CharField(_("conversion"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.QUEUED
     )

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from analytics.forms import GroupActionForm
 from analytics.models import LifecycleStage, RfmClass, RfmSettings, RfmSnapshot
 from loyalty.models import Tier
 from members.models import Member
@@ -324,3 +325,19 @@ class BehaviourForm(forms.Form):
         until = data.get("until") or today
         since = data.get("since") or until - timedelta(days=364)
         return since, until
+
+
+class RuleCampaignForm(GroupActionForm):
+    """A rule's campaign: the coupon action's fields and how far back A was bought."""
+
+    lookback_days = forms.IntegerField(
+        label=_("Bought A within (days)"),
+        initial=30,
+        min_value=1,
+        max_value=365,
+        help_text=_("Members who bought A in this many days, and not B, receive B's coupon."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, kind="coupon", **kwargs)
+        self.order_fields(["name", "coupon_template", "lookback_days"])

@@ -185,3 +185,31 @@ class Rule(models.Model):
 
     def __str__(self):
         return f"{self.antecedents} → {self.consequents}"
+
+
+class RuleCampaign(models.Model):
+    """A → B made a campaign: B's coupon to members who bought A but not B lately, sent as an
+    analytics group action with a control group; conversion is buying B."""
+
+    run = models.ForeignKey(
+        MiningRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="campaigns"
+    )
+    rule = models.ForeignKey(
+        Rule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="campaigns"
+    )
+    action = models.OneToOneField(
+        "analytics.GroupAction",
+        verbose_name=_("group action"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lookback_days = models.PositiveSmallIntegerField(_("bought A within (days)"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign from a rule")
+        verbose_name_plural = _("campaigns from rules")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.rule} → {self.action_id}"

@@ -13,20 +13,24 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from analytics.actions import ActionError
+from analytics.tasks import group_action_run_task
 from core.auth import backoffice_required
 from core.exceptions import ServiceError
 from core.export_formats import formula_escape
 from core.once import submit_once
 from mining import selectors
+from mining.campaigns import RuleCampaignError, rule_audience, rule_campaign_create
 from mining.forms import (
     BehaviourForm,
     BundleForm,
     CompareForm,
     MiningSettingsForm,
+    RuleCampaignForm,
     RuleFilterForm,
     RunStartForm,
 )
-from mining.models import MiningRun, MiningSettings
+from mining.models import MiningRun, MiningSettings, Rule
 from mining.segments import age_band_of_params
 from mining.services import mining_run_request, mining_settings_update
 from mining.tasks import mining_run
@@ -273,3 +277,56 @@ def _behaviour_tabs(current: str, query: dict) -> list[dict]:
         {"label": labels[d], "query": urlencode({**query, "by": d}), "on": d == current}
         for d in selectors.DIMENSIONS
     ]
+
+
+@backoffice_required(perm="analytics.add_groupaction")
+@submit_once
+def rule_campaign(request, run_id: int, rule_id: int):
+    """A → B as a campaign: B's coupon to members who bought A but not B lately, with a
+    control group; then the action's results page (conversion: buying B)."""
+    run = _visible_run(request, run_id)
+    rule = get_object_or_404(Rule, pk=rule_id, run=run)
+    named = selectors.rules_named(run, [rule])[0]
+    title = _("%(a)s → %(b)s cross-sell") % {
+        "a": "、".join(named["antecedents"]),
+        "b": "、".join(named["consequents"]),
+    }
+    form = RuleCampaignForm(request.POST or None, initial={"name": title})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = rule_campaign_create(
+                run=run,
+                rule=rule,
+                actor=request.user,
+                enqueue=group_action_run_task.delay,
+                coupon_template=data["coupon_template"],
+                lookback_days=data["lookback_days"],
+                window_days=data["window_days"],
+                control_percent=data["control_percent"],
+                name=data["name"],
+                sms_text=data.get("sms_text", ""),
+            )
+        except (ActionError, RuleCampaignError) as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Campaign saved: the coupons are being sent."))
+            return redirect("backoffice:group_action", campaign.action_id)
+    lookback = form["lookback_days"].value() if form.is_bound else 30
+    try:
+        lookback = min(max(int(lookback), 1), 365)
+    except (TypeError, ValueError):
+        lookback = 30
+    return render(
+        request,
+        "backoffice/mining/rule_campaign.html",
+        {
+            "run": run,
+            "rule": named,
+            "form": form,
+            "lookback": lookback,
+            "audience": rule_audience(run, rule, lookback_days=lookback).count(),
+            "campaigns": rule.campaigns.select_related("action").order_by("-created_at"),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )

@@ -156,7 +156,7 @@ def test_an_empty_group_is_a_form_error(client, marketer, make_template, daytime
 
 
 def test_a_tag_action_and_the_list(client, group, daytime, django_capture_on_commit_callbacks):
-    tag = Tag.objects.create(name="高复购")
+    tag = Tag.objects.create(name="春季回访")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             new_url(group, "tag"),

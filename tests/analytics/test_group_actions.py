@@ -528,7 +528,7 @@ def test_the_frequency_cap_counts_coupons_sms_and_messages_together(
     settings.MARKETING_FREQUENCY_CAP, settings.MARKETING_FREQUENCY_DAYS = 2, 7
     time_machine.move_to(datetime(2026, 11, 10, 10, 0, tzinfo=SHANGHAI), tick=False)
     a, b, c = MemberFactory.create_batch(3, home_store=store)
-    tag = Tag.objects.create(name="高复购")
+    tag = Tag.objects.create(name="春季回访")
     # a: a coupon 8 days ago (outside the 7 days) and a message 2 days ago → one touch counts
     group_action_run(
         action_id=create(
