@@ -7,7 +7,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Member analytics")
 
     def ready(self):
-        from analytics.panels import clv_member_panel
+        from analytics.panels import clv_member_panel, lifecycle_member_panel, rfm_member_panel
         from members.panels import member_panel_register
 
-        member_panel_register(clv_member_panel)
+        member_panel_register(rfm_member_panel, order=200)
+        member_panel_register(lifecycle_member_panel, order=300)
+        member_panel_register(clv_member_panel, order=400)
