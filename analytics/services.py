@@ -35,7 +35,6 @@ third of the time of the naive way (every receipt into pandas) at a tenth of its
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -69,23 +68,25 @@ SELECT member_id,
 HAVING COUNT(*) FILTER (WHERE kind = 'sale') > 0
 """
 
-# Gaps in days between consecutive purchase days of each member, inside the window: the
-# percentiles at the cuts, and how many gaps of each length (the tail above a year in one).
+# Gaps in days between consecutive purchase days of each member inside the window, counted by
+# length: the lifecycle cuts are percentiles of them (analytics.rfm.percentile_cuts_counted, as
+# Postgres's percentile_cont would give) and the chart is their histogram; a few hundred rows
+# come back instead of Postgres sorting millions of gaps a second time for percentile_cont.
 _INTERVALS = """
 WITH days AS (
-    SELECT DISTINCT member_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
+    SELECT member_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
       FROM loyalty_receipt
      WHERE kind = 'sale' AND member_id IS NOT NULL
        AND occurred_at >= %(start)s AND occurred_at < %(end)s
+     GROUP BY 1, 2
 ), gaps AS (
     SELECT day - LAG(day) OVER (PARTITION BY member_id ORDER BY day) AS gap FROM days
-), valid AS (
-    SELECT gap FROM gaps WHERE gap IS NOT NULL
 )
-SELECT (SELECT percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY gap) FROM valid),
-       (SELECT COALESCE(json_agg(json_build_array(g, n) ORDER BY g), '[]'::json)
-          FROM (SELECT LEAST(gap, 366) AS g, count(*) AS n FROM valid GROUP BY 1) h)
+SELECT gap, COUNT(*) FROM gaps WHERE gap IS NOT NULL GROUP BY gap ORDER BY gap
 """
+
+# the histogram's last bar: a year or more
+HISTOGRAM_LAST = 366
 
 _CHANGES = """
 INSERT INTO analytics_lifecyclechange (snapshot_id, member_id, from_stage, to_stage)
@@ -147,11 +148,14 @@ def _intervals(cursor, params: dict, settings: RfmSettings) -> tuple[list[float]
         settings.lifecycle_percentile_dormant,
         settings.lifecycle_percentile_lost,
     ]
-    cursor.execute(_INTERVALS, {**params, "fractions": [p / 100 for p in percentiles]})
-    cuts, histogram = cursor.fetchone()
-    if isinstance(histogram, str):
-        histogram = json.loads(histogram)
-    return ([float(c) for c in cuts] if cuts else []), histogram
+    cursor.execute(_INTERVALS, params)
+    counts = cursor.fetchall()
+    cuts = rfm.percentile_cuts_counted(counts, [p / 100 for p in percentiles])
+    histogram: dict[int, int] = {}
+    for gap, n in counts:
+        bar = min(gap, HISTOGRAM_LAST)
+        histogram[bar] = histogram.get(bar, 0) + n
+    return cuts, [[gap, n] for gap, n in sorted(histogram.items())]
 
 
 def _copy_rows(cursor, snapshot_id: int, agg: _Aggregate, scored: rfm.Scored, stages) -> None:
