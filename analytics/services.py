@@ -9,10 +9,12 @@ killed worker) leaves the previous snapshot current and its own snapshot `runnin
 
 Lifecycle: the cut points are the settings' percentiles (default P50, P80, P95; Postgres's
 percentile_cont, interpolated) of every gap in days between consecutive purchase days of a
-member inside the window; recency below the first cut is 活跃, below the second 沉默, below
-the third 睡眠, else 流失 (no member bought on two days: no cuts, stage blank). Each member
-whose stage differs from the previous current snapshot's gets a LifecycleChange row (entering
-the snapshot: from blank; leaving it: to blank); the first snapshot records none.
+member inside the window (the same GROUP BY returns each member's purchase days as a bitmap,
+numpy takes the gaps and counts them by length, analytics.rfm.percentile_cuts_counted cuts);
+recency below the first cut is 活跃, below the second 沉默, below the third 睡眠, else 流失
+(no member bought on two days: no cuts, stage blank). Each member whose stage differs from
+the previous current snapshot's gets a LifecycleChange row (entering the snapshot: from
+blank; leaving it: to blank); the first snapshot records none.
 
 Two runs at once: a session advisory lock (core.locks) is taken first; the second run refuses
 at once with RfmRunInProgress rather than waiting, since it would only redo the same work.
@@ -27,10 +29,11 @@ against 8 s for the sequential scan). Two things keep that plan away: the query 
 BY member_id (the order that index offers for free), and the aggregate's transaction sets
 enable_indexscan off (SET LOCAL, this transaction only); bitmap scans stay allowed, since
 they read the table in physical order and win on short windows. The same transaction raises
-work_mem (WORK_MEM) so the hash aggregate and the intervals' sort stay in memory.
+work_mem (WORK_MEM) so that the hash aggregate of a million members stays in memory.
 
-At 1,000,000 members and 10,000,000 receipts (docs/BENCHMARKS.md) the run takes about a
-third of the time of the naive way (every receipt into pandas) at a tenth of its memory.
+At 1,000,000 members and 10,000,000 receipts stored in time order (bench/rfm_bench.py,
+docs/BENCHMARKS.md) the aggregate is a parallel Seq Scan → Partial HashAggregate → Finalize
+HashAggregate in one batch; the planner, left alone there, also chose the sequential scan.
 """
 
 import csv
@@ -55,38 +58,43 @@ LOCK_NAME = "analytics.rfm_run"
 # batches and took twice as long (bench/rfm_bench.py).
 WORK_MEM = "256MB"
 
+# One scan, one hash aggregate: R, F, M per member and, in `words` bigints, the member's
+# purchase days as bits (bit d of the map = day first_day + d, a sale on it), from which
+# Python takes the gaps between consecutive purchase days for the lifecycle cuts. No sort:
+# the gaps used to come from a second query sorting every member-day (DISTINCT and a window
+# LAG), 5 to 7 s of a 20 s run at 10M receipts.
 _AGGREGATE = """
 SELECT member_id,
-       %(as_of)s::date - MAX((occurred_at AT TIME ZONE 'Asia/Shanghai')::date)
-           FILTER (WHERE kind = 'sale') AS recency_days,
+       %(as_of)s::date - MAX(day) FILTER (WHERE kind = 'sale') AS recency_days,
        COUNT(*) FILTER (WHERE kind = 'sale') AS frequency,
        COALESCE(SUM(total_fen) FILTER (WHERE kind = 'sale'), 0)
-           - COALESCE(SUM(total_fen) FILTER (WHERE kind = 'refund'), 0) AS monetary_fen
-  FROM loyalty_receipt
- WHERE member_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
+           - COALESCE(SUM(total_fen) FILTER (WHERE kind = 'refund'), 0) AS monetary_fen,
+       {day_words}
+  FROM (SELECT member_id, kind, total_fen,
+               (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
+          FROM loyalty_receipt
+         WHERE member_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s) r
  GROUP BY member_id
 HAVING COUNT(*) FILTER (WHERE kind = 'sale') > 0
 """
-
-# Gaps in days between consecutive purchase days of each member inside the window, counted by
-# length: the lifecycle cuts are percentiles of them (analytics.rfm.percentile_cuts_counted, as
-# Postgres's percentile_cont would give) and the chart is their histogram; a few hundred rows
-# come back instead of Postgres sorting millions of gaps a second time for percentile_cont.
-_INTERVALS = """
-WITH days AS (
-    SELECT member_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
-      FROM loyalty_receipt
-     WHERE kind = 'sale' AND member_id IS NOT NULL
-       AND occurred_at >= %(start)s AND occurred_at < %(end)s
-     GROUP BY 1, 2
-), gaps AS (
-    SELECT day - LAG(day) OVER (PARTITION BY member_id ORDER BY day) AS gap FROM days
-)
-SELECT gap, COUNT(*) FROM gaps WHERE gap IS NOT NULL GROUP BY gap ORDER BY gap
-"""
+_DAY_WORD = """COALESCE(BIT_OR(1::bigint << (day - %(first_day)s::date - {low}))
+           FILTER (WHERE kind = 'sale' AND day - %(first_day)s::date BETWEEN {low} AND {high}),
+           0)"""
+WORD_BITS = 64
+FETCH_CHUNK = 50_000
 
 # the histogram's last bar: a year or more
 HISTOGRAM_LAST = 366
+
+
+def aggregate_sql(window_days: int) -> str:
+    """The aggregate for a window of `window_days` days: ceil(days / 64) words of day bits."""
+    words = [
+        _DAY_WORD.format(low=w * WORD_BITS, high=(w + 1) * WORD_BITS - 1)
+        for w in range(-(-window_days // WORD_BITS))
+    ]
+    return _AGGREGATE.format(day_words=",\n       ".join(words))
+
 
 _CHANGES = """
 INSERT INTO analytics_lifecyclechange (snapshot_id, member_id, from_stage, to_stage)
@@ -127,29 +135,46 @@ def _window(as_of: date, window_days: int) -> dict:
     # of day as_of + 1
     return {
         "as_of": as_of,
+        "first_day": as_of - timedelta(days=window_days - 1),
         "start": local_day_start(as_of - timedelta(days=window_days - 1)),
         "end": local_day_start(as_of + timedelta(days=1)),
     }
 
 
-def _aggregate(cursor, params: dict) -> _Aggregate:
+def _aggregate(cursor, params: dict, window_days: int) -> tuple[_Aggregate, np.ndarray]:
+    """Each member's R, F, M; and how many gaps of each length (index: days) there are
+    between consecutive purchase days of a member in the window."""
     cursor.execute("SET LOCAL enable_indexscan = off")
     cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-    cursor.execute(_AGGREGATE, params)
-    rows = cursor.fetchall()
-    columns = np.array(rows, dtype=np.int64).reshape(len(rows), 4).T
-    return _Aggregate(*columns)
+    cursor.execute(aggregate_sql(window_days), params)
+    blocks, gaps = [], np.zeros(window_days, dtype=np.int64)
+    while rows := cursor.fetchmany(FETCH_CHUNK):
+        block = np.array(rows, dtype=np.int64)
+        blocks.append(block[:, :4].copy())
+        gaps += _gap_counts(block[:, 4:], window_days)
+    columns = np.concatenate(blocks) if blocks else np.empty((0, 4), dtype=np.int64)
+    return _Aggregate(*columns.T), gaps
 
 
-def _intervals(cursor, params: dict, settings: RfmSettings) -> tuple[list[float], list]:
-    """The lifecycle cuts (days) and the histogram of repurchase intervals [[days, gaps], …]."""
+def _gap_counts(words: np.ndarray, window_days: int) -> np.ndarray:
+    """Gaps between consecutive set bits of each row's day bits, counted by length."""
+    bits = np.unpackbits(
+        np.ascontiguousarray(words, dtype="<i8").view(np.uint8), axis=1, bitorder="little"
+    )
+    rows, days = np.nonzero(bits)  # row by row, each row's days ascending
+    same_member = rows[1:] == rows[:-1]
+    return np.bincount(np.diff(days)[same_member], minlength=window_days)[:window_days]
+
+
+def _lifecycle_cuts(gaps: np.ndarray, settings: RfmSettings) -> tuple[list[float], list]:
+    """The lifecycle cuts (days: Postgres's percentile_cont of the gaps) and the histogram of
+    repurchase intervals [[days, gaps], …], the last bar holding a year or more."""
     percentiles = [
         settings.lifecycle_percentile_silent,
         settings.lifecycle_percentile_dormant,
         settings.lifecycle_percentile_lost,
     ]
-    cursor.execute(_INTERVALS, params)
-    counts = cursor.fetchall()
+    counts = [(int(gap), int(n)) for gap, n in enumerate(gaps) if n]
     cuts = rfm.percentile_cuts_counted(counts, [p / 100 for p in percentiles])
     histogram: dict[int, int] = {}
     for gap, n in counts:
@@ -231,8 +256,8 @@ def _build(snapshot: RfmSnapshot, settings: RfmSettings) -> None:
         )
     mapping = settings.preset.mapping()
     with transaction.atomic(), connection.cursor() as cursor:
-        agg = _aggregate(cursor, params)
-        lifecycle_cuts, histogram = _intervals(cursor, params, settings)
+        agg, gaps = _aggregate(cursor, params, snapshot.window_days)
+        lifecycle_cuts, histogram = _lifecycle_cuts(gaps, settings)
         scored = rfm.score(
             agg.recency_days,
             agg.frequency,

@@ -344,7 +344,7 @@ def explain(url: str) -> None:
     _django()
     from datetime import date
 
-    from analytics.services import _AGGREGATE, WORK_MEM, _window
+    from analytics.services import WORK_MEM, _window, aggregate_sql
 
     params = _window(date.fromisoformat(AS_OF), WINDOW_DAYS)
     conn = psycopg2.connect(url)
@@ -356,7 +356,8 @@ def explain(url: str) -> None:
         with conn.cursor() as cursor:
             for setting in settings:
                 cursor.execute(f"SET LOCAL {setting}")
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + _AGGREGATE, params)
+            sql = aggregate_sql(WINDOW_DAYS)
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql, params)
             plan = "\n".join(f"    {row[0]}" for row in cursor.fetchall())
         conn.rollback()
         print(f"plan, {label}:\n{plan}", flush=True)
@@ -364,6 +365,30 @@ def explain(url: str) -> None:
 
 
 _NO_BITMAP = "enable_bitmapscan = off"
+
+
+def prune(url: str) -> None:
+    """Keep only the current snapshot and run from earlier bench runs, so that every run
+    measures the same thing: a nightly run that finds one previous snapshot."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        for table, parent, key in (
+            ("analytics_lifecyclechange", "analytics_rfmsnapshot", "snapshot_id"),
+            ("analytics_rfmrow", "analytics_rfmsnapshot", "snapshot_id"),
+            ("analytics_clvscore", "analytics_clvrun", "run_id"),
+        ):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {key} NOT IN"  # noqa: S608 - names from this file
+                f" (SELECT id FROM {parent} WHERE is_current)"
+            )
+        cursor.execute("DELETE FROM analytics_rfmsnapshot WHERE NOT is_current")
+        cursor.execute("DELETE FROM analytics_clvrun WHERE NOT is_current")
+        for table in ("analytics_lifecyclechange", "analytics_rfmrow", "analytics_clvscore"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    conn.close()
 
 
 def load() -> str:
@@ -410,6 +435,7 @@ def main():
         f" loyalty_receipt with its indexes {counts[3]}"
     )
     only = set(args.only.split(","))
+    prune(url)
     wanted = []
     if "rfm" in only:
         if not query(url, "SELECT 1 FROM analytics_rfmsnapshot WHERE is_current"):
