@@ -153,6 +153,10 @@ def _aggregate(cursor, params: dict, window_days: int) -> tuple[_Aggregate, np.n
         blocks.append(block[:, :4].copy())
         gaps += _gap_counts(block[:, 4:], window_days)
     columns = np.concatenate(blocks) if blocks else np.empty((0, 4), dtype=np.int64)
+    # in member order (the hash aggregate's is random): COPY then adds to the indexes on
+    # (snapshot, member) and (member) at their ends instead of all over them (7 s → see
+    # docs/BENCHMARKS.md at 1M members)
+    columns = columns[np.argsort(columns[:, 0], kind="stable")]
     return _Aggregate(*columns.T), gaps
 
 

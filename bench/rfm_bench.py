@@ -351,7 +351,10 @@ def explain(url: str) -> None:
     for label, settings in (
         ("as the service runs it", ["enable_indexscan = off", f"work_mem = '{WORK_MEM}'"]),
         ("the planner's own choice (default settings)", []),
-        ("an index walk (seq and bitmap scans off)", ["enable_seqscan = off", _NO_BITMAP]),
+        (
+            "a walk of the member index (seq scans, bitmap scans and hashing off)",
+            ["enable_seqscan = off", _NO_BITMAP, "enable_hashagg = off"],
+        ),
     ):
         with conn.cursor() as cursor:
             for setting in settings:
@@ -368,26 +371,17 @@ _NO_BITMAP = "enable_bitmapscan = off"
 
 
 def prune(url: str) -> None:
-    """Keep only the current snapshot and run from earlier bench runs, so that every run
-    measures the same thing: a nightly run that finds one previous snapshot."""
+    """Drop the snapshots and runs of earlier bench runs, so that every run measures the same
+    thing: a nightly run that finds the previous snapshot a week older (built first)."""
     import psycopg2
 
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cursor:
-        for table, parent, key in (
-            ("analytics_lifecyclechange", "analytics_rfmsnapshot", "snapshot_id"),
-            ("analytics_rfmrow", "analytics_rfmsnapshot", "snapshot_id"),
-            ("analytics_clvscore", "analytics_clvrun", "run_id"),
-        ):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {key} NOT IN"  # noqa: S608 - names from this file
-                f" (SELECT id FROM {parent} WHERE is_current)"
-            )
-        cursor.execute("DELETE FROM analytics_rfmsnapshot WHERE NOT is_current")
-        cursor.execute("DELETE FROM analytics_clvrun WHERE NOT is_current")
-        for table in ("analytics_lifecyclechange", "analytics_rfmrow", "analytics_clvscore"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        cursor.execute(
+            "TRUNCATE analytics_lifecyclechange, analytics_rfmrow, analytics_rfmsnapshot,"
+            " analytics_clvscore, analytics_clvrun"
+        )
     conn.close()
 
 
