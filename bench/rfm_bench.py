@@ -352,8 +352,8 @@ def explain(url: str) -> None:
         ("as the service runs it", ["enable_indexscan = off", f"work_mem = '{WORK_MEM}'"]),
         ("the planner's own choice (default settings)", []),
         (
-            "a walk of the member index (seq scans, bitmap scans and hashing off)",
-            ["enable_seqscan = off", _NO_BITMAP, "enable_hashagg = off"],
+            "a walk of the member index (seq and bitmap scans, hashing and sorts off)",
+            ["enable_seqscan = off", _NO_BITMAP, "enable_hashagg = off", "enable_sort = off"],
         ),
     ):
         with conn.cursor() as cursor:
