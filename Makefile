@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list browser db-stop
@@ -57,11 +58,17 @@ messages: install ## Update locale/zh_Hans/LC_MESSAGES/django.po and compile it 
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=node_modules --ignore=static/vendor
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
-bench: install ## Run the benchmarks in bench/ (POS API and import: DATABASE_URL, REDIS_URL)
+bench: install ## Run the benchmarks in bench/ (DATABASE_URL, REDIS_URL); one: BENCH=rfm (or clv, pos_api…)
+ifeq ($(BENCH),)
 	$(BIN)/python bench/seed_demo_bench.py
 	$(BIN)/python bench/pos_api_bench.py
 	$(BIN)/python bench/import_receipts_bench.py
 	$(BIN)/python bench/member_list_bench.py
+	$(BIN)/python bench/rfm_bench.py
+	$(BIN)/python bench/mining_bench.py
+else
+	$(BIN)/python bench/$(BENCH)_bench.py $(ARGS)
+endif
 
 bench-list: install ## The member list at 1,000,000 members, keyset against OFFSET (DATABASE_URL)
 	$(BIN)/python bench/member_list_bench.py $(ARGS)

@@ -168,11 +168,60 @@ def expected_purchases(params: BgNbdParams, t, frequency, recency, T):
     # (1 - z) ** (C - A - B) 2F1(C - A, C - B; C; z) folds them into the equal, bounded
     # (1 - z) ** (a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z).
     one_minus_z = (alpha + T) / (alpha + T + t)
-    hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, t / (alpha + T + t))
+    z = t / (alpha + T + t)
+    with np.errstate(invalid="ignore", over="ignore"):
+        hyp = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        power_times_hyp = one_minus_z ** (a - 1) * hyp
+    # With a and b in the millions (every member drops out with nearly the same probability:
+    # a fit on 1M members of bench/rfm_bench.py gave a 1.2e6, b 2.2e7) scipy's 2F1 returns
+    # nan: sum the series of the untransformed form instead, in logs.
+    failed = ~np.isfinite(power_times_hyp)
+    if a + b > LARGE_AB or failed.any():
+        redo = failed | (a + b > LARGE_AB)
+        power_times_hyp = np.where(
+            redo,
+            _power_times_hyp_series(r, a, b, np.broadcast_to(x, z.shape), z, one_minus_z, redo),
+            power_times_hyp,
+        )
     # For a < 1 (CDNOW's a is 0.79) both (a - 1) and the bracket are negative: still exact.
     first = (a + b + x - 1) / (a - 1)
-    second = 1 - one_minus_z ** (a - 1) * hyp
+    second = 1 - power_times_hyp
     return first * second * p_alive(params, x, tx, T)
+
+
+# Above this a + b, scipy's hyp2f1 with parameters of that size is not trusted (it returns nan
+# or loses digits): eq. (10)'s 2F1 is summed term by term instead.
+LARGE_AB = 1e4
+_SERIES_TERMS = 100_000
+
+
+def _power_times_hyp_series(r, a, b, x, z, one_minus_z, mask):
+    """(1 - z) ** (r + x) * 2F1(r + x, b + x; a + b + x - 1; z) for the entries of `mask`
+    (nan elsewhere), by its series in logs: every term is positive, so there is no
+    cancellation, and the power is carried in the first term so nothing overflows. Evaluated
+    once per distinct (x, z); each entry stops when its next term is below 1e-17 of its sum."""
+    out = np.full(z.shape, np.nan)
+    pairs, inverse = np.unique(np.column_stack([x[mask], z[mask]]), axis=0, return_inverse=True)
+    px, pz = pairs[:, 0], pairs[:, 1]
+    big_a, big_b, big_c = r + px, b + px, a + b + px - 1
+    log_term = big_a * np.log1p(-pz)  # j = 0: the power itself
+    log_sum = log_term.copy()
+    active = np.arange(len(px))
+    for j in range(_SERIES_TERMS):
+        if active.size == 0:
+            break
+        i = active
+        log_term[i] += (
+            np.log(big_a[i] + j) + np.log(big_b[i] + j) - np.log(big_c[i] + j) - np.log(j + 1)
+        ) + np.log(pz[i])
+        log_sum[i] = np.logaddexp(log_sum[i], log_term[i])
+        # the terms fall from the first j where the ratio of consecutive terms is below one
+        ratio = (big_a[i] + j + 1) * (big_b[i] + j + 1) * pz[i] / ((big_c[i] + j + 1) * (j + 2))
+        active = i[(ratio >= 1) | (log_term[i] - log_sum[i] > -39)]
+    else:
+        raise FitError("the expected purchases' series did not converge")
+    out[mask] = np.exp(log_sum)[inverse.ravel()]
+    return out
 
 
 # --- Gamma-Gamma ----------------------------------------------------------------------------

@@ -206,11 +206,25 @@ class RfmSnapshot(models.Model):
 class RfmRow(models.Model):
     """One member's R, F, M, scores, flags, class and lifecycle stage in one snapshot."""
 
+    # No foreign keys in the database (db_constraint=False) for the nightly runs' rows: a run
+    # writes a million rows at once and Postgres checks and key-share-locks each row's keys one
+    # by one at commit (7 s of a 26 s RFM run at 1M members, bench/rfm_bench.py). The rows
+    # come from receipts, whose member key is enforced, in the transaction that creates their
+    # snapshot or run; members are anonymised, never deleted; Django still cascades deletes.
     snapshot = models.ForeignKey(
-        RfmSnapshot, verbose_name=_("snapshot"), on_delete=models.CASCADE, related_name="rows"
+        RfmSnapshot,
+        verbose_name=_("snapshot"),
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_constraint=False,
+        db_index=False,  # the unique (snapshot, member) serves
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="rfm_rows"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="rfm_rows",
+        db_constraint=False,
     )
     recency_days = models.IntegerField(_("recency (days)"))
     frequency = models.IntegerField(_("frequency"))
@@ -255,14 +269,21 @@ class RfmRow(models.Model):
 class LifecycleChange(models.Model):
     """A member whose stage differs from the previous snapshot's (new members: from blank)."""
 
+    # no database foreign keys: see RfmRow
     snapshot = models.ForeignKey(
         RfmSnapshot,
         verbose_name=_("snapshot"),
         on_delete=models.CASCADE,
         related_name="lifecycle_changes",
+        db_constraint=False,
+        db_index=False,  # the unique (snapshot, member) serves
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     from_stage = models.CharField(_("from stage"), max_length=8, blank=True)
     to_stage = models.CharField(_("to stage"), max_length=8, blank=True)
@@ -331,11 +352,22 @@ class ClvRun(models.Model):
 class ClvScore(models.Model):
     """A member's summary and predictions in one run (DESIGN.md's `clv_run` definitions)."""
 
+    # no database foreign keys: see RfmRow
     run = models.ForeignKey(
-        ClvRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="scores"
+        ClvRun,
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_constraint=False,
+        db_index=False,  # the unique (run, member) serves
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="clv_scores"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="clv_scores",
+        db_constraint=False,
+        db_index=False,  # the index (member, run) serves
     )
     frequency = models.PositiveIntegerField(_("repeat purchase days"))
     recency_days = models.PositiveIntegerField(_("last minus first purchase day"))

@@ -163,6 +163,26 @@ def percentile_cuts(intervals, percentiles: Sequence[float]) -> list[float]:
     return [float(v) for v in np.percentile(x, list(percentiles))]
 
 
+def percentile_cuts_counted(counts: Sequence[tuple[int, int]], fractions: Sequence[float]):
+    """Postgres's percentile_cont at each fraction (0–1) of the values described by `counts`,
+    (value, how many) pairs in ascending order of value: the values at positions
+    floor and ceil of fraction × (n − 1) of the sorted list, interpolated exactly as
+    Postgres does (lo + fraction part × (hi − lo)). A histogram of a few hundred gap lengths
+    stands in for millions of gaps, so nothing has to sort them."""
+    values = np.asarray([v for v, _ in counts], dtype=np.float64)
+    ends = np.cumsum([n for _, n in counts], dtype=np.int64)  # last position + 1 of each value
+    if len(ends) == 0 or ends[-1] == 0:
+        return []
+    cuts = []
+    for fraction in fractions:
+        position = fraction * float(ends[-1] - 1)
+        first, second = np.floor(position), np.ceil(position)
+        lo = values[np.searchsorted(ends, first, side="right")]
+        hi = values[np.searchsorted(ends, second, side="right")]
+        cuts.append(float(lo) if first == second else float(lo + (position - first) * (hi - lo)))
+    return cuts
+
+
 def lifecycle_stages(recency_days, cuts: Sequence[float]) -> list[str]:
     """active below the first cut, silent below the second, dormant below the third, else lost."""
     r = np.asarray(recency_days, dtype=np.float64)

@@ -8,7 +8,9 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from members import checks  # noqa: F401  (registers the system checks)
+        from members.panels import member_panel_register, messages_member_panel
         from members.scoping import staff_store_lookups
         from stores.scoping import store_scope_register
 
         store_scope_register(staff_store_lookups)
+        member_panel_register(messages_member_panel, order=700)

@@ -22,7 +22,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from analytics.models import ClvRun, RfmSnapshot, Tag
+from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
 from core.bulk import foreign_keys_suspended
@@ -129,7 +129,10 @@ def demo_reset() -> None:
             Store,
             Region,
             RfmSnapshot,
+            RfmRow,  # the nightly rows have no database foreign keys: named, not cascaded
+            LifecycleChange,
             ClvRun,
+            ClvScore,
             MiningRun,
         )
     ]

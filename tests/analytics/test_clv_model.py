@@ -147,3 +147,34 @@ def test_frequent_buyers_stay_finite():
             clv.expected_purchases(params, t, x, T, T) > x * t / T * 0.5
         )  # dropping out is still possible
         assert clv.p_alive(params, x, 10, T) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.7929, 2.4259), (5.0, 20.0), (40.0, 900.0)])
+def test_the_series_of_eq_10_equals_scipys_2f1_where_that_works(a, b):
+    from scipy.special import hyp2f1
+
+    r, alpha = 0.2426, 4.414
+    x = np.array([0.0, 1, 3, 12, 40, 0, 7])
+    T = np.array([1.0, 30, 200, 400, 700, 700, 60])
+    for t in (90, 365):
+        z = t / (alpha + T + t)
+        scipy_value = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        series = clv._power_times_hyp_series(r, a, b, x, z, 1 - z, np.ones(len(x), bool))
+        assert series == pytest.approx(scipy_value, rel=1e-10)
+
+
+def test_expected_purchases_stay_finite_when_a_and_b_run_into_millions():
+    """A fit on 1M members of bench/rfm_bench.py: scipy's 2F1 gave nan for every member. With
+    a and b that large the drop-out probability is a fixed p = a / (a + b), and eq. (10) tends
+    to (1 / p) (1 - ((1 - z) / (1 - (1 - p) z)) ** (r + x)) P(alive)."""
+    bg = clv.BgNbdParams(r=0.15256, alpha=1.48536, a=1240837.2, b=21883093.4)
+    x = np.array([0.0, 1, 2, 5, 30, 120])
+    T = np.array([0.0, 10, 100, 365, 500, 720])
+    tx = np.minimum(T, x * 5)
+    p = bg.a / (bg.a + bg.b)
+    for t in (90, 365):
+        got = clv.expected_purchases(bg, t, x, tx, T)
+        z = t / (bg.alpha + T + t)
+        limit = (1 - ((1 - z) / (1 - (1 - p) * z)) ** (bg.r + x)) / p
+        assert np.all(np.isfinite(got))
+        assert got == pytest.approx(limit * clv.p_alive(bg, x, tx, T), rel=1e-4)

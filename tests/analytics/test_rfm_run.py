@@ -184,3 +184,32 @@ def test_the_median_cut_from_the_settings(fixture_mall, tmp_path):
         "E500": "无价值",
         "e600": "无价值",
     }
+
+
+def test_purchase_days_across_the_bitmap_words_give_the_right_gaps(store):
+    """A 200-day window's purchase days travel as four 64-bit words: gaps across the words'
+    edges, two sales on one day and a refund between sales all count as they should."""
+    from datetime import timedelta
+
+    first = AS_OF - timedelta(days=199)
+    x, y, z = (MemberFactory(home_store=store) for _ in range(3))
+
+    def on(offset):
+        return at((first + timedelta(days=offset)).isoformat())
+
+    for offset in (0, 63, 64, 127, 128, 199):
+        receipt(store, x, on(offset), 100)
+    receipt(store, y, on(5), 100)
+    receipt(store, y, on(5), 100)
+    receipt(store, y, on(70), 100)
+    sale = receipt(store, z, on(10), 100)
+    receipt(store, z, on(50), 100, refund_of=sale)  # a refund is no purchase day
+    receipt(store, z, on(100), 100)
+    receipt(store, z, on(200), 100)  # after the as-of date
+
+    snapshot = services.rfm_snapshot_build(as_of=AS_OF, window_days=200)
+
+    assert snapshot.interval_histogram == [[1, 2], [63, 2], [65, 1], [71, 1], [90, 1]]
+    # percentile_cont over 1 1 63 63 65 71 90: P50 63, P80 at 4.8: 65 + 0.8 × 6, P95 at 5.7:
+    # 71 + 0.7 × 19
+    assert snapshot.lifecycle_cuts == pytest.approx([63.0, 69.8, 84.3])

@@ -123,3 +123,32 @@ def test_lifecycle_stages_cut_recency_below_each_cut():
         "lost",
     ]
     assert rfm.lifecycle_stages([5], []) == [""]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [4, 1],
+        [7],
+        [1, 1, 1, 2, 3, 3, 9, 30, 30, 30, 31, 400],
+        list(range(1, 101)) + [5] * 37 + [366] * 3,
+    ],
+)
+def test_percentiles_from_counts_equal_postgres_percentile_cont(values, db):
+    """The lifecycle cuts from the gaps' histogram are what percentile_cont gives over the gaps
+    themselves (the service used to ask Postgres for them directly)."""
+    from collections import Counter
+
+    from django.db import connection
+
+    fractions = [0.5, 0.8, 0.95, 0.0, 1.0, 0.333]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(%s::float8[]) WITHIN GROUP (ORDER BY v)"
+            " FROM unnest(%s::int[]) v",
+            [fractions, values],
+        )
+        expected = cursor.fetchone()[0]
+    counts = sorted(Counter(values).items())
+    assert rfm.percentile_cuts_counted(counts, fractions) == expected
+    assert rfm.percentile_cuts_counted([], fractions) == []
