@@ -158,6 +158,7 @@ def test_the_whole_page_within_the_query_budget(client, member_360, django_asser
     assert shown(page.content.decode()) == [
         "profile",
         "points",
+        "tags",
         "rfm",
         "lifecycle",
         "predicted-value",
@@ -243,7 +244,7 @@ def test_customer_service_sees_points_and_coupons_only(client, member_360):
 def test_an_analyst_sees_the_analysis_and_the_receipts(client, member_360):
     html = get_page(client, member_360, staff(Role.ANALYST)).content.decode()
 
-    assert shown(html) == ["profile", "rfm", "lifecycle", "predicted-value", "receipts"]
+    assert shown(html) == ["profile", "tags", "rfm", "lifecycle", "predicted-value", "receipts"]
     # the full ledger needs loyalty's permission: no link the analyst could not follow
     assert 'data-link="receipts"' not in html
 
@@ -273,8 +274,9 @@ def test_a_member_without_history_shows_empty_panels(client, db, loyalty_default
     member = MemberFactory()
     html = get_page(client, member, staff(Role.HQ_ADMIN)).content.decode()
 
-    assert shown(html) == ["profile", "points", "rfm", "lifecycle", "receipts", "coupons"] + [
-        "messages"
+    assert shown(html) == ["profile", "points", "tags", "rfm", "lifecycle", "receipts"] + [
+        "coupons",
+        "messages",
     ]
     assert cell(html, "data-points", "balance") == "0"
     assert cell(html, "data-coupons", "unused") == "0"
