@@ -100,6 +100,11 @@ class RunStartForm(SegmentFields):
         required=False,
         help_text=_("By default receipts with one item are left out, as the deck says."),
     )
+    several_consequents = forms.BooleanField(
+        label=_("Rules may end in several items"),
+        required=False,
+        help_text=_("By default each rule ends in one item (the usual convention, arules')."),
+    )
 
     field_order = [
         "level",
@@ -112,6 +117,7 @@ class RunStartForm(SegmentFields):
         "until",
         "store",
         "keep_single_item_baskets",
+        "several_consequents",
     ]
 
     def __init__(self, *args, user, **kwargs):
@@ -146,6 +152,7 @@ class RunStartForm(SegmentFields):
             "min_lift": float(data["min_lift"]),
             "max_len": data.get("max_len"),
             "keep_single_item_baskets": data["keep_single_item_baskets"],
+            "single_consequent": not data["several_consequents"],
             "since": data.get("since"),
             "until": data.get("until"),
             "store": data.get("store"),

@@ -186,6 +186,19 @@ def test_starting_a_run_from_the_page_mines_it_and_shows_its_rules(
     html = page.content.decode()
     assert "SKU-连衣裙" not in html  # names, not keys or codes
     assert {n["name"] for n in page.context["graph"]["nodes"]} >= {"连衣裙", "遮阳帽"}
+    assert run.single_consequent  # by default, one item after the arrow
+
+    # rules may end in several items on request: 牛奶 → {连衣裙, 遮阳帽}
+    for n in range(3):
+        receipt(store, f"T{n}", [DRESS, HAT, MILK], member=woman)
+    with django_capture_on_commit_callbacks(execute=True):
+        analyst.post(
+            reverse("backoffice:mining_runs"),
+            form | {"min_support": "0.3", "several_consequents": "on", "once_token": "u" * 40},
+        )
+    several = MiningRun.objects.latest("pk")
+    assert not several.single_consequent and several.status == "done"
+    assert any(len(rule.consequents) > 1 for rule in several.rules.all())
 
 
 def test_a_queued_run_page_shows_progress_and_polls(analyst):
