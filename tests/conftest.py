@@ -16,6 +16,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an event loop in the main thread; Django would then refuse ORM
 # calls from tests. Tests only: the loop never serves requests.
@@ -404,5 +405,13 @@ def screenshot(page, name: str) -> Path:
     folder = RESULTS_DIR / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=True)
+            return path
+        except PlaywrightError:
+            # Chromium now and then answers "Unable to capture screenshot" on a busy machine
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
     return path
