@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import GroupMember, MemberGroup
-from analytics.segments import members_active, members_filtered, members_matching, params_clean
+from analytics.segments import (
+    members_filtered,
+    params_clean,
+)
 from core.audit import audit_log
 from core.exceptions import ServiceError
 from members.models import Member
@@ -35,18 +38,6 @@ def group_members(group: MemberGroup, *, user) -> QuerySet:
     saved = GroupMember.objects.filter(group=group).values("member_id")
     active = Member.objects.filter(status=Member.Status.ACTIVE, pk__in=saved)
     return scoped_members(active, user=user)
-
-
-def group_members_matching(group_id: int) -> QuerySet:
-    """Every active member of the group, unscoped (the member filter's `group` key, under
-    the scope its caller applies)."""
-    group = MemberGroup.objects.filter(pk=group_id).first()
-    if group is None:
-        return Member.objects.none()
-    if group.kind == MemberGroup.Kind.DYNAMIC:
-        return members_matching(params_clean(group.params), members_active())
-    saved = GroupMember.objects.filter(group=group).values("member_id")
-    return members_active().filter(pk__in=saved)
 
 
 def group_member_ids(group: MemberGroup, *, user) -> list[int]:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.models import (
     ClvRun,
     ClvScore,
+    GroupMember,
     LifecycleStage,
     MemberGroup,
     MemberTag,
@@ -348,8 +349,6 @@ def members_matching(params: dict, members: QuerySet) -> QuerySet:
         )
     members = _bought(members, p, today)
     if p.get("group"):
-        from analytics.groups import group_members_matching
-
         members = members.filter(pk__in=group_members_matching(p["group"]).values("pk"))
     return members
 
@@ -524,3 +523,15 @@ def params_describe(params: dict) -> list[str]:
             gettext("Members of the group %(v)s") % {"v": _name_of(MemberGroup, p["group"])}
         )
     return lines or [gettext("Every active member")]
+
+
+def group_members_matching(group_id: int) -> QuerySet:
+    """Every active member of the group, unscoped (the member filter's `group` key, under
+    the scope its caller applies)."""
+    group = MemberGroup.objects.filter(pk=group_id).first()
+    if group is None:
+        return Member.objects.none()
+    if group.kind == MemberGroup.Kind.DYNAMIC:
+        return members_matching(params_clean(group.params), members_active())
+    saved = GroupMember.objects.filter(group=group).values("member_id")
+    return members_active().filter(pk__in=saved)
