@@ -246,14 +246,6 @@ class AccountDeleteForm(forms.Form):
         return code
 
 
-class MemberSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Card number, phone or ID number"),
-        max_length=32,
-        required=False,
-    )
-
-
 class PiiRevealForm(forms.Form):
     field = forms.ChoiceField(
         label=_("Show"),
