@@ -4,6 +4,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +68,16 @@ def machine(url: str) -> str:
         f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}){memory}, "
         f"Python {platform.python_version()}, PostgreSQL {postgres}"
     )
+
+
+def child_measured(command: list[str], env: dict) -> tuple[str, float, int]:
+    """Run `command` in a child process: (its stdout, wall seconds, its peak RSS in bytes),
+    so each contender's memory is its own (ru_maxrss from wait4)."""
+    started = time.monotonic()
+    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    out = child.stdout.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        raise SystemExit(f"{' '.join(command[:3])} failed ({code})")
+    return out, time.monotonic() - started, usage.ru_maxrss * 1024  # KiB on Linux

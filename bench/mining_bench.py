@@ -18,14 +18,12 @@ Both must give the same rules (antecedents, consequent, count); the script fails
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import MANAGE, ROOT, admin, machine, manage, query  # noqa: E402
+from bench.common import MANAGE, admin, child_measured, machine, manage, query  # noqa: E402
 
 NAME = "mall_bench_mining"
 
@@ -89,17 +87,6 @@ print(json.dumps({"seconds": time.monotonic() - start, "rules": out, "baskets": 
 """
 
 
-def child(cmd: list[str], env: dict) -> tuple[str, float, int]:
-    """(stdout, wall seconds, peak RSS bytes) of a child process."""
-    started = time.monotonic()
-    process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    out = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{cmd[:3]} failed ({status})")
-    return out, time.monotonic() - started, usage.ru_maxrss * 1024
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--receipts", type=int, default=1_000_000)
@@ -141,7 +128,9 @@ def main():
         "--min-confidence",
         str(args.min_confidence),
     ]
-    out, ours_s, ours_rss = child([*MANAGE, "mine_rules", "--level", "sku", *thresholds], env)
+    out, ours_s, ours_rss = child_measured(
+        [*MANAGE, "mine_rules", "--level", "sku", *thresholds], env
+    )
     run_id = int(out.strip())
     path = Path(tempfile.gettempdir()) / f"bench-rules-{run_id}.csv"
     manage(env, "rules_export", str(run_id), str(path))
@@ -158,7 +147,7 @@ def main():
         [run_id],
     )[0]
 
-    out, naive_s, naive_rss = child(
+    out, naive_s, naive_rss = child_measured(
         [sys.executable, "-c", NAIVE, str(args.min_support), str(args.min_confidence)], env
     )
     naive = json.loads(out)

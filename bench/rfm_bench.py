@@ -39,12 +39,11 @@ with the planner left to its defaults).
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import ROOT, SEED, admin, machine, manage, query
+from common import ROOT, SEED, admin, child_measured, machine, manage, query
 
 DATABASE = "mall_bench_rfm"
 AS_OF = "2026-11-20"
@@ -316,22 +315,10 @@ CONTENDERS = {
 
 def run_child(env: dict, name: str) -> dict:
     """`name` in a child process: its own figures, plus its peak RSS and wall time."""
-    started = time.monotonic()
-    child = subprocess.Popen(  # noqa: S603 - this interpreter and this script
-        [sys.executable, __file__, "--contender", name],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    out = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"contender {name} failed ({child.returncode})")
+    out, seconds, peak = child_measured([sys.executable, __file__, "--contender", name], env)
     result = json.loads(out.strip().splitlines()[-1])
-    result["process_seconds"] = time.monotonic() - started
-    result["peak_rss_mib"] = usage.ru_maxrss / 1024  # KiB on Linux
+    result["process_seconds"] = seconds
+    result["peak_rss_mib"] = peak / 2**20
     return result
 
 
