@@ -162,6 +162,18 @@ def conversion_lines_check(lines: list) -> None:
         raise ActionError(_("The conversion names unknown receipt fields."), code="conversion")
 
 
+def receipt_lines_q(lines: list) -> Q:
+    """Receipt lines matching one of `lines` ({field: value} alternatives; None: empty)."""
+    conversion_lines_check(lines)
+    condition = Q()
+    for line in lines:
+        part = Q()
+        for field, value in line.items():
+            part &= Q(**({f"{field}__isnull": True} if value is None else {field: value}))
+        condition |= part
+    return condition
+
+
 def group_action_check(
     *,
     kind: str,
@@ -622,27 +634,13 @@ def _counts_refresh(action: GroupAction) -> None:
 
 
 def _converts(lines: list) -> tuple[str, list]:
-    """SQL over a loyalty_receipt row: TRUE for any sale, else a line of it matches one of
-    `lines` (field names checked against CONVERSION_FIELDS)."""
+    """SQL over a loyalty_receipt row: TRUE for any sale, else a merchandise line of it
+    matches one of `lines` (receipt_lines_q)."""
     if not lines:
         return "TRUE", []
-    conversion_lines_check(lines)
-    alternatives, params = [], []
-    for line in lines:
-        fields = sorted(line)
-        alternatives.append(
-            " AND ".join(
-                f"l.{field} IS NULL" if line[field] is None else f"l.{field} = %s"
-                for field in fields
-            )
-        )
-        params.extend(line[field] for field in fields if line[field] is not None)
-    table = ReceiptLine._meta.db_table
-    sql = (
-        f"EXISTS (SELECT 1 FROM {table} l WHERE l.receipt_id = loyalty_receipt.id"  # noqa: S608
-        f" AND NOT l.non_merchandise AND (({') OR ('.join(alternatives)})))"
-    )
-    return sql, params
+    matching = ReceiptLine.objects.filter(receipt_lines_q(lines), non_merchandise=False)
+    sql, params = matching.values("receipt_id").query.sql_with_params()
+    return f"loyalty_receipt.id IN ({sql})", list(params)
 
 
 def group_action_results(action: GroupAction, *, now: datetime | None = None) -> dict:

@@ -6,11 +6,11 @@ converting by buying B."""
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics.actions import group_action_create
+from analytics.actions import group_action_create, receipt_lines_q
 from analytics.groups import group_static_create
 from analytics.models import GroupAction
 from core.dates import local_day_start
@@ -40,16 +40,6 @@ def item_line_lookups(level: str, key: str) -> list[dict]:
     return [{id_field: None, name_field: key}]
 
 
-def _lines_q(lookups: list[dict]) -> Q:
-    condition = Q()
-    for lookup in lookups:
-        part = Q()
-        for field, value in lookup.items():
-            part &= Q(**({f"{field}__isnull": True} if value is None else {field: value}))
-        condition |= part
-    return condition
-
-
 def rule_audience(run: MiningRun, rule: Rule, *, lookback_days: int, now=None) -> QuerySet:
     """Active members with a sale holding each item of A, and none holding B, in the last
     `lookback_days` Shanghai days up to now."""
@@ -60,7 +50,7 @@ def rule_audience(run: MiningRun, rule: Rule, *, lookback_days: int, now=None) -
 
     def bought(code: int):
         lines = ReceiptLine.objects.filter(
-            _lines_q(item_line_lookups(run.level, keys[code])),
+            receipt_lines_q(item_line_lookups(run.level, keys[code])),
             non_merchandise=False,
             receipt__member_id=OuterRef("pk"),
             receipt__kind=Receipt.Kind.SALE,
