@@ -466,12 +466,17 @@ def _mark(action: GroupAction, member_ids, *, outcome: str, reason: str = "", de
 
 
 def _screen(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
-    """Mark who is skipped (inactive, opted out, no phone, over the cap); the rest."""
+    """Mark who is skipped (inactive, opted out, no phone, over the cap); the rest.
+
+    For the kinds the cap counts, the chunk's members are row-locked (in id order, so two
+    jobs cannot deadlock) until the chunk commits: a second job touching the same members
+    waits, then counts this one's touches, so two campaigns at once cannot both pass a
+    member at the cap."""
+    members = Member.objects.filter(pk__in=ids).order_by("pk")
+    if action.kind in MARKETING_KINDS:
+        members = members.select_for_update(no_key=True)
     rows = {
-        pk: (status, phone)
-        for pk, status, phone in Member.objects.filter(pk__in=ids).values_list(
-            "pk", "status", "phone"
-        )
+        pk: (status, phone) for pk, status, phone in members.values_list("pk", "status", "phone")
     }
     skip: dict[int, str] = {
         m: Reason.INACTIVE for m in ids if rows.get(m, ("",))[0] != Member.Status.ACTIVE
@@ -490,7 +495,11 @@ def _screen(action: GroupAction, ids: list[int], now: datetime) -> list[int]:
         since = now - timedelta(days=settings.MARKETING_FREQUENCY_DAYS)
         touches = (
             GroupActionRecipient.objects.filter(
-                member_id__in=ids, outcome=Outcome.SENT, kind__in=MARKETING_KINDS, at__gte=since
+                member_id__in=ids,
+                # a text claimed by another job and not yet confirmed counts as a touch
+                outcome__in=(Outcome.SENT, Outcome.SENDING),
+                kind__in=MARKETING_KINDS,
+                at__gte=since,
             )
             .values("member_id")
             .annotate(n=Count("id"))

@@ -569,6 +569,64 @@ def test_the_frequency_cap_counts_coupons_sms_and_messages_together(
     assert sorted(s["phone"] for s in sms_outbox) == sorted([a.phone, c.phone])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_campaigns_at_once_cannot_both_pass_a_member_at_the_cap(
+    staff, store, make_template, daytime, settings, monkeypatch
+):
+    """The second job waits for the first one's chunk to commit, then counts its touches."""
+    import threading
+
+    import coupons.issuing
+
+    settings.MARKETING_FREQUENCY_CAP, settings.MARKETING_FREQUENCY_DAYS = 1, 7
+    members = MemberFactory.create_batch(3, home_store=store)
+    first_template, second_template = make_template("FIRST"), make_template("SECOND")
+    first = create(
+        static_group(members, staff, "甲"),
+        staff,
+        coupon_template=first_template,
+        control_percent=0,
+    )
+    second = create(
+        static_group(members, staff, "乙"),
+        staff,
+        coupon_template=second_template,
+        control_percent=0,
+    )
+    issue, inside, go = coupons.issuing.coupons_issue_bulk, threading.Event(), threading.Event()
+
+    def issue_slowly(*, template, **kwargs):
+        if template.pk == first_template.pk:  # the first job stops half-way through its chunk
+            inside.set()
+            assert go.wait(10)
+        return issue(template=template, **kwargs)
+
+    monkeypatch.setattr(coupons.issuing, "coupons_issue_bulk", issue_slowly)
+    done = {}
+
+    def run(action):
+        from django.db import connection
+
+        try:
+            done[action.pk] = group_action_run(action_id=action.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in (first, second)]
+    threads[0].start()
+    assert inside.wait(10)
+    threads[1].start()
+    threads[1].join(1.5)
+    assert threads[1].is_alive()  # waiting on the members the first job holds
+    go.set()
+    for thread in threads:
+        thread.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert outcomes(done[first.pk]) == {(Arm.TREATMENT, Outcome.SENT, ""): 3}
+    assert outcomes(done[second.pk]) == {(Arm.TREATMENT, Outcome.SKIPPED, Reason.FREQUENCY_CAP): 3}
+    assert Coupon.objects.filter(member__in=members).count() == 3
+
+
 # --- Messages and tags -----------------------------------------------------------------------
 
 
