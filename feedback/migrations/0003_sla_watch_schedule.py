@@ -2,7 +2,7 @@ from django.db import migrations
 
 from core.beat import crontab_task_schedule, task_unschedule
 
-TASK = "feedback.tasks.tickets_sla_watch"
+TASK = "feedback.tasks.tickets_sla_watch_task"
 
 
 def schedule(apps, schema_editor):
