@@ -80,9 +80,7 @@ STATUS_AFTER |= {"reopen": S.PROCESSING, "close": S.CLOSED}
 @pytest.mark.parametrize(
     "action", ["claim", "assign", "step", "callback", "note", "hold", "resolve", "reopen", "close"]
 )
-def test_each_action_works_only_where_the_table_allows_it(
-    submit, agent, colleague, status, action
-):
+def test_each_action_works_only_where_the_table_allows_it(submit, agent, colleague, status, action):
     ticket = in_status(submit, agent, status)
     call, kind = actions(agent, colleague)[action]
     events_before = ticket.events.count()
