@@ -151,3 +151,26 @@ def supervisors_for(ticket: Ticket) -> list:
             for h in supervisors.filter(department__store__isnull=True).select_related("user")
         ]
     return users
+
+
+def member_tickets_export(member: Member) -> list[dict]:
+    """The member's tickets and what they were told, for the data download."""
+    tickets = member_tickets(member=member).prefetch_related("events").order_by("created_at")
+    return [
+        {
+            "number": t.number,
+            "type": t.ticket_type.name,
+            "store": t.store.code,
+            "status": t.status,
+            "details": t.details,
+            "contact_name": t.contact_name,
+            "contact_phone": t.contact_phone,
+            "created_at": t.created_at.isoformat(),
+            "events": [
+                {"kind": e.kind, "text": e.text, "time": e.created_at.isoformat()}
+                for e in t.events.all()
+                if e.public and e.kind not in INTERNAL_KINDS
+            ],
+        }
+        for t in tickets
+    ]

@@ -29,7 +29,7 @@ from feedback.models import (
     TicketPhoto,
     TicketType,
 )
-from feedback.photos import ticket_photo_name
+from feedback.photos import ticket_photo_name, ticket_photo_storage
 from feedback.sla import business_deadline, business_minutes_between
 from feedback.workflow import transition
 from loyalty.ledger import points_post
@@ -37,6 +37,7 @@ from loyalty.models import PointsEntry
 from members.messaging import messages_send
 from members.models import Member, Message
 from stores.models import Brand, Shop, Store
+from stores.scoping import scoped
 
 NUMBER_PREFIX = "FK"
 COMPENSATION_CAMPAIGN = "客服补偿"  # the campaign compensation coupons roll up under (data)
@@ -73,7 +74,8 @@ def ticket_submit(
     shop: Shop | None = None,
     photos=(),
 ) -> Ticket:
-    """File the member's ticket with its (already cleaned) photos; its deadlines come from
+    """File the member's ticket with its photos (JPEG bytes or files already cleaned by
+    feedback/photos.py); its deadlines come from
     the SLA target of the type and the member's tier, counted in the desk's business hours."""
     details = (details or "").strip()
     if not details:
@@ -84,8 +86,12 @@ def ticket_submit(
         raise ServiceError(_("A contact name and phone are required."), code="contact_missing")
     if not ticket_type.is_active:
         raise ServiceError(_("This type of feedback is no longer offered."), code="type_inactive")
-    if shop is not None and shop.store_id != store.pk:
-        raise ServiceError(_("The shop is not in the chosen store."), code="shop_elsewhere")
+    if shop is not None:
+        if shop.floor.store_id != store.pk:
+            raise ServiceError(_("The shop is not in the chosen store."), code="shop_elsewhere")
+        if brand is not None and brand.pk != shop.brand_id:
+            raise ServiceError(_("The shop is not the chosen brand's."), code="shop_elsewhere")
+        brand = shop.brand
     policy = FeedbackSettings.current()
     photos = list(photos)
     if len(photos) > policy.max_photos:
@@ -97,27 +103,36 @@ def ticket_submit(
     target = selectors.sla_target_for(ticket_type=ticket_type, tier=selectors.member_tier(member))
     calendar = selectors.service_calendar()
     now = timezone.now()
-    with transaction.atomic():
-        ticket = Ticket.objects.create(
-            number=ticket_number_next(now=now),
-            member=member,
-            ticket_type=ticket_type,
-            store=store,
-            brand=brand,
-            shop=shop,
-            details=details,
-            contact_name=contact_name.strip()[:32],
-            contact_phone=contact_phone.strip()[:20],
-            priority=target.priority,
-            first_response_due=business_deadline(now, target.first_response_minutes, calendar),
-            resolution_due=business_deadline(now, target.resolution_minutes, calendar),
-            created_at=now,
-        )
-        for position, content in enumerate(photos):
-            photo = TicketPhoto(ticket=ticket, position=position)
-            photo.image.save(ticket_photo_name(), ContentFile(content.read()), save=True)
-        _event(ticket, TicketEvent.Kind.CREATED, actor=None, now=now)
-        _notify(ticket)
+    fields = {
+        "member": member,
+        "ticket_type": ticket_type,
+        "store": store,
+        "brand": brand,
+        "shop": shop,
+        "details": details,
+        "contact_name": contact_name.strip()[:32],
+        "contact_phone": contact_phone.strip()[:20],
+        "priority": target.priority,
+        "first_response_due": business_deadline(now, target.first_response_minutes, calendar),
+        "resolution_due": business_deadline(now, target.resolution_minutes, calendar),
+        "created_at": now,
+    }
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(number=ticket_number_next(now=now), **fields)
+            for position, content in enumerate(photos):
+                photo = TicketPhoto(ticket=ticket, position=position)
+                data = content if isinstance(content, bytes) else content.read()
+                photo.image.save(ticket_photo_name(), ContentFile(data), save=False)
+                saved.append(photo.image.name)
+                photo.save()
+            _event(ticket, TicketEvent.Kind.CREATED, actor=None, now=now)
+            _notify(ticket)
+    except BaseException:
+        for name in saved:  # files are not transactional: none may outlive a rolled-back ticket
+            ticket_photo_storage().delete(name)
+        raise
     return ticket
 
 
@@ -127,7 +142,7 @@ def ticket_submit(
 def ticket_claim(*, ticket: Ticket, actor) -> Ticket:
     """The actor takes a waiting ticket (locks it: of two claiming at once, one wins)."""
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         ticket.status = transition(ticket.status, "claim")
         ticket.handler = actor
         ticket.save(update_fields=["status", "handler", "updated_at"])
@@ -141,7 +156,11 @@ def ticket_assign(*, ticket: Ticket, actor, handler_user) -> Ticket:
     if not (handler_user.is_active and handler_user.has_perm("feedback.change_ticket")):
         raise ServiceError(_("This user does not handle tickets."), code="not_a_handler")
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
+        if not scoped(Ticket.objects.filter(pk=ticket.pk), user=handler_user, store_field="store"):
+            raise ServiceError(
+                _("This user does not handle tickets of this store."), code="not_a_handler"
+            )
         before = ticket.status
         ticket.status = transition(ticket.status, "assign")
         previous = ticket.handler_id
@@ -162,7 +181,7 @@ def ticket_step(*, ticket: Ticket, actor, text: str, public: bool = True) -> Tic
     """A processing step; a public one is the first response if none came before."""
     text = _required(text)
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         transition(ticket.status, "step")
         event = _event(ticket, TicketEvent.Kind.STEP, actor=actor, text=text, public=public)
         if public:
@@ -177,7 +196,7 @@ def ticket_callback(*, ticket: Ticket, actor, called_at: datetime, outcome: str,
     if called_at > timezone.now() + timedelta(minutes=5):
         raise ServiceError(_("The call cannot be in the future."), code="called_in_future")
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         transition(ticket.status, "callback")
         event = _event(
             ticket,
@@ -195,7 +214,7 @@ def ticket_note(*, ticket: Ticket, actor, text: str) -> TicketEvent:
     """An internal note: staff only, never shown to the member, not a response."""
     text = _required(text)
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         transition(ticket.status, "note")
         return _event(ticket, TicketEvent.Kind.NOTE, actor=actor, text=text, public=False)
 
@@ -203,7 +222,7 @@ def ticket_note(*, ticket: Ticket, actor, text: str) -> TicketEvent:
 def ticket_hold(*, ticket: Ticket, actor, text: str = "") -> Ticket:
     """Pause the SLA clock while waiting on the member."""
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         transition(ticket.status, "hold")
         if ticket.on_hold:
             raise ServiceError(_("The ticket is already on hold."), code="already_on_hold")
@@ -217,7 +236,7 @@ def ticket_hold(*, ticket: Ticket, actor, text: str = "") -> Ticket:
 def ticket_resume(*, ticket: Ticket, actor, text: str = "") -> Ticket:
     """Restart the SLA clock: the due times move by the business minutes held."""
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         transition(ticket.status, "resume")
         if not ticket.on_hold:
             raise ServiceError(_("The ticket is not on hold."), code="not_on_hold")
@@ -247,7 +266,7 @@ def ticket_resolve(*, ticket: Ticket, actor, text: str) -> Ticket:
     """Resolve with what was done (the member's answer, so a first response too)."""
     text = _required(text)
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         ticket.status = transition(ticket.status, "resolve")
         now = timezone.now()
         if ticket.on_hold:
@@ -277,7 +296,7 @@ def ticket_reopen(*, ticket: Ticket, actor=None, member: Member | None = None, r
     if (actor is None) == (member is None):
         raise ValueError("a ticket is reopened by staff or by its member")
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         if member is not None and ticket.member_id != member.pk:
             raise PermissionDenied()
         ticket.status = transition(ticket.status, "reopen")
@@ -320,7 +339,7 @@ def ticket_close(*, ticket: Ticket, actor=None) -> Ticket:
     """Close the ticket: by staff from any open status, by the system (no actor) only once
     it is resolved."""
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         if actor is None and ticket.status != Ticket.Status.RESOLVED:
             raise ServiceError(
                 _("Only resolved tickets close by themselves."), code="transition_refused"
@@ -421,7 +440,7 @@ def compensation_grant(
     else:
         raise ServiceError(_("Choose points or a coupon."), code="kind_invalid")
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket, staff=actor)
         done = Compensation.objects.filter(key=key).first()
         if done is not None:
             if done.ticket_id != ticket.pk or done.kind != kind:
@@ -500,11 +519,42 @@ def compensation_grant(
     return compensation
 
 
+# --- The member's data rights ---------------------------------------------------------------
+
+
+def member_tickets_erase(*, member_id: int) -> dict:
+    """An account being deleted (注销): what the member wrote and sent (details, contact,
+    photos, rating comments, reopen reasons) is erased; the tickets stay for the statistics,
+    without identity."""
+    tickets = Ticket.objects.filter(member_id=member_id)
+    photos = 0
+    for photo in TicketPhoto.objects.filter(ticket__in=tickets):
+        photo.image.delete(save=False)
+        photo.delete()
+        photos += 1
+    count = tickets.update(details="", contact_name="", contact_phone="")
+    Rating.objects.filter(ticket__in=tickets).update(comment="")
+    TicketEvent.objects.filter(
+        ticket__in=tickets, actor__isnull=True, kind=TicketEvent.Kind.REOPENED
+    ).update(text="")
+    return {"tickets": count, "ticket_photos": photos}
+
+
 # --- Shared steps --------------------------------------------------------------------------
 
 
-def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("ticket_type").get(pk=ticket.pk)
+def _locked(ticket: Ticket, *, staff=None) -> Ticket:
+    """The ticket's row, locked until commit. With `staff`: only if that user may handle
+    tickets and the ticket's store is in their scope (PermissionDenied otherwise)."""
+    tickets = Ticket.objects.select_for_update().select_related("ticket_type")
+    if staff is not None:
+        if not staff.has_perm("feedback.change_ticket"):
+            raise PermissionDenied()
+        tickets = scoped(tickets, user=staff, store_field="store")
+    try:
+        return tickets.get(pk=ticket.pk)
+    except Ticket.DoesNotExist:
+        raise PermissionDenied() from None
 
 
 def _required(text: str) -> str:
