@@ -4,10 +4,12 @@ changes go through feedback/services.py in the back office, so tickets are read-
 from django.contrib import admin
 
 from feedback.models import (
+    Compensation,
     CompensationCap,
     Department,
     FeedbackSettings,
     Handler,
+    Rating,
     RatingTag,
     ServiceDay,
     ServiceHours,
@@ -109,3 +111,32 @@ class TicketAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by feedback/services.py (the rating by the member, grants by staff)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Rating)
+class RatingAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    scope_store_field = "ticket__store"
+    list_display = ["ticket", "stars", "handler", "created_at"]
+    list_filter = ["stars"]
+    list_select_related = ["ticket", "handler"]
+
+
+@admin.register(Compensation)
+class CompensationAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    scope_store_field = "ticket__store"
+    list_display = ["ticket", "kind", "points", "value_fen", "actor", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "actor"]
