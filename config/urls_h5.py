@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("members.urls_h5")),
     path("", include("loyalty.urls_h5")),
     path("", include("coupons.urls_h5")),
+    path("feedback/", include("feedback.urls_h5")),
 ]

@@ -28,6 +28,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "coupons.*",
         "analytics.*",
         "mining.*",
+        "feedback.*",
         "django_celery_beat.*",
         "auth.view_user",
         "auth.add_user",
@@ -48,6 +49,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_pointsentry",
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
+        # the store's tickets: handled by the store's own desk, compensation within its cap
+        "feedback.view_ticket",
+        "feedback.change_ticket",
+        "feedback.view_ticketevent",
+        "feedback.view_rating",
+        "feedback.view_compensation",
+        "feedback.grant_compensation",
     ],
     Role.MARKETING: [
         "members.view_member",
@@ -85,6 +93,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
         "coupons.view_coupon",
         "coupons.change_coupon",
+        # the ticket workbench (feedback.*: view and change, no settings), compensation
+        # within the role's cap; never analytics
+        "feedback.view_ticket",
+        "feedback.change_ticket",
+        "feedback.view_ticketevent",
+        "feedback.view_rating",
+        "feedback.view_compensation",
+        "feedback.view_tickettype",
+        "feedback.view_ratingtag",
+        "feedback.view_department",
+        "feedback.view_handler",
+        "feedback.view_slatarget",
+        "feedback.grant_compensation",
     ],
     Role.ANALYST: [
         "members.view_member",

@@ -6,23 +6,25 @@ needed to read a receipt, so the upload is decoded, turned upright by its orient
 and encoded afresh, which keeps the pixels and drops everything else.
 """
 
-import io
 import re
 import secrets
-import warnings
 
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.exceptions import ServiceError
+from core.photos import CONTENT_TYPE, PhotoRejected, photo_clean
 from core.storage import PrivateFileSystemStorage
 
-ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP"}
-MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
+__all__ = [
+    "CONTENT_TYPE",
+    "claim_photo_clean",
+    "claim_photo_is_private",
+    "claim_photo_name",
+    "claim_photo_storage",
+]
+
 MAX_SIDE = 3000  # enough to read any receipt; keeps stored photos around a megabyte
-JPEG_QUALITY = 85
-CONTENT_TYPE = "image/jpeg"
 PRIVATE_NAME = re.compile(r"claims/[0-9a-f]{32}\.jpg")
 
 _storage = PrivateFileSystemStorage()
@@ -45,41 +47,15 @@ def claim_photo_is_private(fieldfile) -> bool:
 
 def claim_photo_clean(upload) -> ContentFile:
     """The upload re-encoded as a JPEG without EXIF (GPS, time, device), upright, at most
-    MAX_SIDE pixels a side. Anything that is not a readable photo raises ServiceError."""
-    unreadable = ServiceError(
-        _("This is not a photo we can read. Please send a photo of the receipt (JPEG or PNG)."),
-        code="claim_photo_invalid",
-    )
+    MAX_SIDE pixels a side (core/photos.py). Anything that is not a readable photo, or is a
+    photo and something else, raises ServiceError with a "claim_photo_…" code."""
     try:
-        upload.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                if image.format not in ACCEPTED_FORMATS:
-                    raise unreadable
-                if image.width * image.height > MAX_PIXELS:
-                    raise ServiceError(
-                        _("The photo has too many pixels. Please send a smaller one."),
-                        code="claim_photo_too_large",
-                    )
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise unreadable from None
-    except (OSError, ValueError, SyntaxError):  # truncated or corrupt data
-        raise unreadable from None
-    if upright.mode not in ("RGB", "L"):
-        upright = _flatten(upright)
-    upright.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    # No exif= and no icc_profile= here: the new file carries no metadata at all.
-    upright.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    return ContentFile(out.getvalue(), name="photo.jpg")
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """Transparent pixels on white (a PNG screenshot), palettes and CMYK to RGB."""
-    rgba = image.convert("RGBA")
-    background = Image.new("RGB", rgba.size, "white")
-    background.paste(rgba, mask=rgba.getchannel("A"))
-    return background
+        return photo_clean(upload, max_side=MAX_SIDE)
+    except PhotoRejected as exc:
+        message = (
+            _("This is not a photo we can read. Please send a photo of the receipt (JPEG or PNG).")
+            if exc.code == "photo_invalid"
+            else exc.message
+        )
+        code = {"photo_too_many_pixels": "claim_photo_too_large"}.get(exc.code, f"claim_{exc.code}")
+        raise ServiceError(message, code=code) from None

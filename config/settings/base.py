@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "mall",
     "analytics",
     "mining",
+    "feedback",
     "config.demo",
 ]
 
