@@ -100,7 +100,7 @@ class CallbackForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=TicketEvent.Outcome.choices)
+    outcome = forms.ChoiceField(label=_("call outcome"), choices=TicketEvent.Outcome.choices)
     text = forms.CharField(
         label=_("What was said"),
         max_length=TEXT_MAX,
@@ -129,7 +129,9 @@ class CompensationForm(forms.Form):
         widget=forms.RadioSelect,
         initial=Compensation.Kind.POINTS,
     )
-    points = forms.IntegerField(label=_("Points"), required=False, min_value=1, max_value=10**6)
+    points = forms.IntegerField(
+        label=_("Points to grant"), required=False, min_value=1, max_value=10**6
+    )
     template = forms.ModelChoiceField(
         label=_("Coupon"), queryset=Compensation.objects.none(), required=False
     )
