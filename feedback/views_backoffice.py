@@ -41,7 +41,8 @@ def queue(request):
     status, page, counts = "open", None, {}
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
-        status = data.get("status", "open") if form.is_bound else "open"
+        # no status asked (the menu, a page link of the first view): the open tickets
+        status = data["status"] if "status" in request.GET else "open"
         handler = data.get("handler") or ""
         tickets = selectors.staff_tickets(
             user=request.user,

@@ -4,6 +4,7 @@ from the member, compensation within the cap and once per form, who may open wha
 member 360's tickets panel within a query budget."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,8 +40,6 @@ def page_url(ticket, action=""):
 
 
 def rows(response) -> list[str]:
-    import re
-
     return re.findall(r'data-ticket="(FK\d+)"', response.content.decode())
 
 
@@ -97,6 +96,32 @@ def test_the_queue_puts_the_higher_priority_first_among_tickets_in_time(desk, su
     Ticket.objects.filter(pk=high.pk).update(priority=9)
 
     assert rows(desk.get(QUEUE)) == [high.number, low.number]
+
+
+def test_the_queue_pages_keep_to_the_open_tickets(desk, submit, agent, monkeypatch):
+    from feedback import views_backoffice
+
+    monkeypatch.setattr(views_backoffice, "PAGE_SIZE", 2)
+    tickets = [submit() for _ in range(4)]
+    ticket_claim(ticket=tickets[0], actor=agent)
+    ticket_resolve(ticket=tickets[0], actor=agent, text="已处理")
+
+    first, second = desk.get(QUEUE), desk.get(QUEUE, {"page": "2"})
+
+    assert len(rows(first)) == 2 and len(rows(second)) == 1
+    assert tickets[0].number not in rows(first) + rows(second)
+    html = first.content.decode()
+    assert "page=2" in html
+    assert 'data-tab="resolved"' in html and 'data-tab="all"' in html
+    counts = dict(re.findall(r'data-tab="(\w+)">[^<]*<span class="fb-count">(\d+)<', html))
+    assert counts == {
+        "open": "3",
+        "waiting": "3",
+        "processing": "0",
+        "resolved": "1",
+        "closed": "0",
+        "all": "4",
+    }
 
 
 def test_bad_filters_are_form_errors_not_500(desk, submit):
@@ -252,6 +277,15 @@ def test_each_action_through_the_page(desk, submit, agent, store):
     assert "接通" in html  # the call's outcome
     for action in ("claim", "step", "resolve", "close", "reopen"):
         assert f'data-action="{action}"' not in html  # closed: nothing left to do
+
+
+def test_the_contact_phone_is_whole_for_the_handler_only(desk, submit, agent):
+    ticket = submit(contact_phone="13712345678")
+
+    html = desk.get(page_url(ticket)).content.decode()
+    assert "137****5678" in html and "13712345678" not in html
+    act(desk, ticket, "claim")
+    assert "13712345678" in desk.get(page_url(ticket)).content.decode()
 
 
 def test_a_refused_transition_shows_the_services_reason_and_changes_nothing(desk, submit, agent):
