@@ -180,8 +180,13 @@ def _ticket_page(request, ticket: Ticket, *, bound=None, error: str = "", status
     granted_points = sum(c.points for c in compensations)
     granted_fen = sum(c.value_fen for c in compensations)
     events = list(selectors.staff_timeline(ticket=ticket).select_related("actor__staff_profile"))
+    assignees = workbench.users_by_pk(
+        {e.data.get("to") for e in events if e.kind == TicketEvent.Kind.ASSIGNED}
+    )
     for event in events:
         event.actor_name = workbench.staff_name(event.actor) if event.actor else ""
+        if event.kind == TicketEvent.Kind.ASSIGNED and event.data.get("to") in assignees:
+            event.assignee = workbench.staff_name(assignees[event.data["to"]])
         event.internal = (not event.public) or event.kind in selectors.INTERNAL_KINDS
     return render(
         request,

@@ -152,6 +152,15 @@ def queue_handlers(tickets: QuerySet):
     )
 
 
+def users_by_pk(pks) -> dict:
+    """Staff users by id, with their profiles (the assignees a timeline names)."""
+    pks = {pk for pk in pks if isinstance(pk, int)}
+    if not pks:
+        return {}
+    users = get_user_model().objects.filter(pk__in=pks).select_related("staff_profile")
+    return {user.pk: user for user in users}
+
+
 def staff_name(user) -> str:
     profile = getattr(user, "staff_profile", None)
     return (profile.name if profile else "") or user.get_full_name() or user.get_username()

@@ -124,6 +124,28 @@ def test_the_queue_pages_keep_to_the_open_tickets(desk, submit, agent, monkeypat
     }
 
 
+def test_the_queue_reads_a_page_in_a_fixed_number_of_queries(
+    desk, submit, agent, member_factory, store, django_assert_max_num_queries
+):
+    def queries_for_a_page():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert desk.get(QUEUE).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        ticket_claim(ticket=submit(member_factory(home_store=store)), actor=agent)
+    few = queries_for_a_page()
+    for _ in range(6):
+        ticket_claim(ticket=submit(member_factory(home_store=store)), actor=agent)
+
+    assert queries_for_a_page() == few
+    with django_assert_max_num_queries(18):  # session, user, scope ×3, counts, page, choices …
+        desk.get(QUEUE)
+
+
 def test_bad_filters_are_form_errors_not_500(desk, submit):
     submit()
 
@@ -274,6 +296,7 @@ def test_each_action_through_the_page(desk, submit, agent, store):
     ]
     html = desk.get(page_url(ticket)).content.decode()
     assert "内部备注 (仅员工可见)" in html and "data-internal" in html
+    assert f"指派给 {other.staff_profile.name}" in html
     assert "接通" in html  # the call's outcome
     for action in ("claim", "step", "resolve", "close", "reopen"):
         assert f'data-action="{action}"' not in html  # closed: nothing left to do
