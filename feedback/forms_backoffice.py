@@ -57,7 +57,7 @@ class TextForm(forms.Form):
 
 class StepForm(TextForm):
     text = forms.CharField(
-        label=_("Processing record"),
+        label=_("What was done"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Shown to the member."),

@@ -493,3 +493,34 @@ def test_the_member_360_panel_keeps_to_the_scope_and_the_permission(
 
     assert tickets_member_panel(member=member, user=store_user("store_manager", store_a)) is None
     assert TicketEvent.objects.exists()
+
+
+def test_the_ticket_page_reads_in_a_fixed_number_of_queries(desk, submit, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.once import once_token_new
+    from feedback.services import compensation_grant, ticket_step
+
+    ticket = submit(photos=[jpeg()])
+    ticket_claim(ticket=ticket, actor=agent)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert desk.get(page_url(ticket)).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(5):
+        ticket_step(ticket=ticket, actor=agent, text=f"第{n}步")
+        ticket_note(ticket=ticket, actor=agent, text=f"备注{n}")
+        compensation_grant(
+            ticket=ticket,
+            actor=agent,
+            kind="points",
+            points=10,
+            reason="致歉",
+            once=once_token_new(),
+        )
+
+    assert queries() <= few + 1  # the granted list appears: its sums come from the same rows
