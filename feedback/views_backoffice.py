@@ -90,7 +90,6 @@ def queue(request):
             "overdue_count": counts.get("overdue", 0),
             "query": query.urlencode(),
             "tab_query": tab_query.urlencode(),
-            "can_claim": request.user.has_perm("feedback.change_ticket"),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
