@@ -23,6 +23,7 @@ BACKOFFICE_NAV = [
     NavItem(_("Push a message"), "backoffice:message_push", "✉", perm="members.add_message"),
     NavItem(_("Send coupons"), "backoffice:coupon_send", "❖", perm="coupons.add_coupon"),
     NavItem(_("Coupon desk"), "backoffice:coupon_desk", "⌖", perm="coupons.change_coupon"),
+    NavItem(_("Service workbench"), "backoffice:feedback_queue", "☎", perm="feedback.view_ticket"),
     NavItem(
         _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
     ),
