@@ -1,0 +1,109 @@
+/* 服务反馈: the details counter, the store's brands and shops, photo previews, one submit.
+   The form works without it; this only makes it quicker to fill. */
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-feedback-form]");
+  if (!form) return;
+
+  var details = form.querySelector("textarea[name=details]");
+  var counter = form.querySelector("[data-counter]");
+  if (details && counter) {
+    var count = function () { counter.textContent = details.value.length; };
+    details.addEventListener("input", count);
+    count();
+  }
+
+  // Only the chosen store's brands and shops; a choice from another store is cleared.
+  var store = form.querySelector("select[name=store]");
+  var tagged = form.querySelectorAll("select[name=brand], select[name=shop]");
+  var filterByStore = function () {
+    if (!store) return;
+    tagged.forEach(function (select) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        var stores = option.getAttribute("data-stores");
+        var here = !stores || stores.split(" ").indexOf(store.value) >= 0;
+        option.hidden = !here;
+        option.disabled = !here;
+        if (!here && option.selected) select.value = "";
+      });
+    });
+  };
+  if (store) {
+    store.addEventListener("change", filterByStore);
+    filterByStore();
+  }
+
+  // Photos: choices add up (a phone picks one at a time), each shown, each removable.
+  var input = form.querySelector("input[type=file][name=photos]");
+  var previews = form.querySelector("[data-previews]");
+  var countLabel = form.querySelector("[data-photo-count]");
+  var warning = form.querySelector("[data-photo-warning]");
+  var box = form.querySelector("[data-photo-box]");
+  var maxPhotos = parseInt(form.getAttribute("data-max-photos"), 10) || 6;
+  var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+  var chosen = [];
+  var canRebuild = typeof DataTransfer === "function";
+
+  var render = function () {
+    previews.innerHTML = "";
+    var problems = [];
+    chosen.forEach(function (file, index) {
+      var item = document.createElement("li");
+      item.className = "weui-uploader__file";
+      item.setAttribute("data-preview", file.name);
+      var img = document.createElement("img");
+      img.className = "weui-uploader__file__thumb h5-thumb";
+      img.alt = file.name;
+      img.src = URL.createObjectURL(file);
+      item.appendChild(img);
+      if (maxBytes && file.size > maxBytes) {
+        item.classList.add("weui-uploader__file_status");
+        problems.push(form.getAttribute("data-msg-too-big").replace("{file}", file.name));
+      }
+      if (canRebuild) {
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "h5-thumb__remove";
+        remove.setAttribute("aria-label", form.getAttribute("data-msg-remove") + " " + file.name);
+        remove.textContent = "×";
+        remove.addEventListener("click", function () {
+          chosen.splice(index, 1);
+          sync();
+        });
+        item.appendChild(remove);
+      }
+      previews.appendChild(item);
+    });
+    if (chosen.length > maxPhotos) problems.push(form.getAttribute("data-msg-too-many"));
+    countLabel.textContent = chosen.length;
+    box.hidden = canRebuild && chosen.length >= maxPhotos;
+    warning.textContent = problems.join(" ");
+    warning.hidden = problems.length === 0;
+  };
+
+  var sync = function () {
+    if (canRebuild) {
+      var transfer = new DataTransfer();
+      chosen.forEach(function (file) { transfer.items.add(file); });
+      input.files = transfer.files;
+    }
+    render();
+  };
+
+  if (input && previews) {
+    input.addEventListener("change", function () {
+      var picked = Array.prototype.slice.call(input.files);
+      chosen = canRebuild ? chosen.concat(picked) : picked;
+      sync();
+    });
+  }
+
+  // One submission: the button waits for the answer (the server refuses a repeat anyway).
+  var button = form.querySelector("[data-submit]");
+  form.addEventListener("submit", function () {
+    if (button) {
+      button.disabled = true;
+      button.classList.add("weui-btn_loading");
+    }
+  });
+})();
