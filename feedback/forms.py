@@ -140,6 +140,7 @@ class MemberTicketForm(forms.Form):
         for shop in shops:
             stores_of_shop[str(shop.pk)] = {shop.floor.store_id}
             stores_of_brand.setdefault(str(shop.brand_id), set()).add(shop.floor.store_id)
+        self.fields["store"].label_from_instance = lambda store: store.name
         self.fields["shop"].widget = StoreTaggedSelect(
             stores_of=stores_of_shop, attrs={"class": "weui-select"}
         )
@@ -241,7 +242,12 @@ class MemberReopenForm(forms.Form):
         label=_("What is still wrong?"),
         max_length=COMMENT_MAX,
         widget=forms.Textarea(
-            attrs={"rows": 3, "class": "weui-textarea", "maxlength": COMMENT_MAX}
+            attrs={
+                "rows": 3,
+                "class": "weui-textarea",
+                "maxlength": COMMENT_MAX,
+                "placeholder": _("Tell us what is still wrong."),
+            }
         ),
         error_messages={"required": _("Tell us what is still wrong.")},
     )

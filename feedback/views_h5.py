@@ -92,6 +92,7 @@ def ticket_new(request):
             "form": form,
             "policy": form.policy,
             "max_megabytes": f"{form.policy.photo_max_bytes / (1024 * 1024):g}",
+            "hide_tabbar": True,  # a long form: the whole screen for it
             "tab": "card",
         },
         status=400 if form.errors else 200,
