@@ -64,6 +64,8 @@ def test_a_member_files_a_complaint_with_a_photo_and_rates_its_handling(
     member_sign_in(page, live_server, member)
 
     page.goto(f"{live_server.url}/m/card/")
+    expect(page.locator('[data-entry="feedback-list"]')).to_have_text("我的反馈")
+    shots(page, "card_entries")
     page.locator('[data-entry="feedback-new"]').first.click()
     expect(page).to_have_url(re.compile(r"/m/feedback/new/$"))
     expect(page.get_by_label("联系人")).to_have_value("王芳")
@@ -123,6 +125,7 @@ def test_a_member_files_a_complaint_with_a_photo_and_rates_its_handling(
         expect(handler).to_contain_text(text)
     expect(page.locator("[data-timeline]")).to_contain_text("已为您换了一条新的连衣裙")
     page.locator('label[data-star="4"]').click()
+    expect(page.locator("[data-stars-label]")).to_have_text("满意")
     page.get_by_text("态度热情").click()
     page.get_by_text("解决彻底").click()
     page.get_by_label("评价内容").fill("换货很顺利，谢谢")

@@ -3,10 +3,13 @@ ticket per form, a daily quota), 我的反馈 (tabs, pages), the ticket page (on
 handler's card, no internal events), 服务评价 once when resolved, 再次反馈 within the window."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 
 from feedback.models import (
@@ -18,7 +21,15 @@ from feedback.models import (
     Ticket,
     TicketType,
 )
-from feedback.services import ticket_claim, ticket_close, ticket_note, ticket_resolve, ticket_step
+from feedback.services import (
+    compensation_grant,
+    ticket_claim,
+    ticket_close,
+    ticket_note,
+    ticket_resolve,
+    ticket_step,
+    ticket_submit,
+)
 from members.models import Message
 from stores.models import Brand, Floor, Shop
 from tests.feedback.test_photos import jpeg_bytes, zip_bytes
@@ -263,8 +274,12 @@ def test_the_ticket_page_shows_the_handler_card_and_only_public_events(
     ticket_claim(ticket=ticket, actor=agent)
     ticket_note(ticket=ticket, actor=agent, text="内部备注不可见")
     ticket_step(ticket=ticket, actor=agent, text="已联系专柜核实")
+    compensation_grant(
+        ticket=ticket, actor=agent, kind="points", points=50, reason="致歉补偿", once="c" * 40
+    )
     html = me.get(f"/m/feedback/{ticket.number}/").content.decode()
-    for shown in ["客服部", "KF007", "0571-88886666", "王芳", "已联系专柜核实", "139****1111"]:
+    card = ["客服部", "KF007", "0571-88886666", "王芳", "已联系专柜核实", "139****1111"]
+    for shown in [*card, "已为您补偿 · 50 积分"]:
         assert shown in html
     assert "内部备注不可见" not in html and "13900001111" not in html
     photo_url = f"/m/feedback/{ticket.number}/photos/{ticket.photos.get().pk}/"
@@ -370,3 +385,32 @@ def test_pages_need_a_member(client):
     for url in ["/m/feedback/", "/m/feedback/new/"]:
         response = client.get(url)
         assert response.status_code == 302 and "/m/wechat/login/" in response["Location"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_posted_at_once_from_two_tabs_files_one_ticket(
+    feedback_defaults, member, store, goods_complaint
+):
+    barrier = threading.Barrier(4)
+
+    def run(_n):
+        try:
+            barrier.wait()
+            return ticket_submit(
+                member=member,
+                ticket_type=goods_complaint,
+                store=store,
+                details="双击了两次",
+                contact_name="李娜",
+                contact_phone="13900001111",
+                once=TOKEN,
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(4)))
+
+    assert Ticket.objects.count() == 1
+    assert {ticket.pk for ticket in results} == {Ticket.objects.get().pk}
