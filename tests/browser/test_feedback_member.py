@@ -75,6 +75,11 @@ def test_a_member_files_a_complaint_with_a_photo_and_rates_its_handling(
     shop_options = page.locator("select[name=shop] option:not([hidden])")
     expect(shop_options).to_have_count(2)  # "not about a shop" and 2F 江南布衣
     shots(page, "new_empty")
+    submit = page.get_by_role("button", name="提交")
+    page.get_by_label("联系电话").fill("")
+    expect(submit).to_be_disabled()  # 填写联系方式后才可以提交
+    page.get_by_label("联系电话").fill("13900001111")
+    expect(submit).to_be_enabled()
 
     page.get_by_text("商品投诉").click()
     details = "昨天在二楼买的连衣裙，回家发现开线了。\n希望可以换货。"
@@ -87,7 +92,7 @@ def test_a_member_files_a_complaint_with_a_photo_and_rates_its_handling(
     expect(page.locator("[data-preview]")).to_have_count(1)
     expect(page.locator("[data-photo-count]")).to_have_text("1")
     shots(page, "new_filled")
-    page.get_by_role("button", name="提交").click()
+    submit.click()
 
     expect(page).to_have_url(re.compile(r"/m/feedback/FK\d{12}/$"))
     ticket = Ticket.objects.get()

@@ -98,8 +98,21 @@
     });
   }
 
-  // One submission: the button waits for the answer (the server refuses a repeat anyway).
+  // 填写联系方式后才可以提交: the button waits for a name and a phone; then for the answer
+  // (one submission: the server refuses a repeat of the same form anyway).
   var button = form.querySelector("[data-submit]");
+  var contact = form.querySelectorAll("input[name=contact_name], input[name=contact_phone]");
+  var ready = function () {
+    var filled = Array.prototype.every.call(contact, function (field) {
+      return field.value.trim() !== "";
+    });
+    button.disabled = !filled;
+    button.classList.toggle("weui-btn_disabled", !filled);
+  };
+  if (button) {
+    contact.forEach(function (field) { field.addEventListener("input", ready); });
+    ready();
+  }
   form.addEventListener("submit", function () {
     if (button) {
       button.disabled = true;
