@@ -73,6 +73,7 @@ def ticket_new(request):
                 contact_phone=data["contact_phone"],
                 photos=form.photo_files,
                 once=data["once_token"],
+                per_day=form.policy.tickets_per_day,
             )
         except ServiceError as exc:
             form.add_error("photos" if exc.code == "too_many_photos" else None, exc.message)
