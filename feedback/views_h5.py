@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,7 +82,12 @@ def ticket_new(request):
                 request,
                 _("Thank you! Your feedback %(number)s is received.") % {"number": ticket.number},
             )
-            return redirect("h5:feedback:ticket", number=ticket.number)
+            response = redirect("h5:feedback:ticket", number=ticket.number)
+            if request.headers.get("X-Feedback-Form") == "fetch":
+                # The form's script sent it (keeping the chosen photos on an error): it
+                # goes there itself, so the message waits for that page.
+                response = HttpResponse(status=204, headers={"X-Location": response.url})
+            return response
     if form.has_error("once_token"):  # expired or tampered: a fresh token for the next try
         form.data = form.data.copy()
         form.data["once_token"] = once_token_new()

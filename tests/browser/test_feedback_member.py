@@ -17,6 +17,7 @@ from stores.models import Brand, Floor, Shop
 from tests.browser.live import member_sign_in
 from tests.browser.test_member_claims import phone_photo
 from tests.conftest import screenshot
+from tests.feedback.test_photos import zip_bytes
 from tests.members.factories import MemberFactory, StaffFactory
 from tests.stores.factories import StoreFactory
 
@@ -146,3 +147,47 @@ def test_a_member_files_a_complaint_with_a_photo_and_rates_its_handling(
     page.goto(f"{live_server.url}/m/feedback/?status=closed")
     expect(page.locator("[data-empty]")).to_be_visible()
     shots(page, "list_empty")
+
+
+def test_a_refused_photo_is_named_and_the_other_photos_and_text_stay(
+    live_server, phone_page, settings, tmp_path
+):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    loyalty_defaults_install(apps)
+    feedback_defaults_install(apps)
+    store = StoreFactory(code="S01", name="武林旗舰店")
+    member = MemberFactory(home_store=store, name="王芳", phone="13900001111")
+    page = phone_page
+    page.set_viewport_size(SIZES["390"])
+    member_sign_in(page, live_server, member)
+
+    page.goto(f"{live_server.url}/m/feedback/new/")
+    page.get_by_text("服务意见").click()
+    page.get_by_label("详细说明").fill("希望停车场多一些充电桩")
+    page.get_by_label("照片").set_input_files(
+        [
+            {"name": "停车场.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()},
+            {"name": "夹带.jpg", "mimeType": "image/jpeg", "buffer": phone_photo() + zip_bytes()},
+        ]
+    )
+    expect(page.locator("[data-preview]")).to_have_count(2)
+    page.get_by_role("button", name="提交").click()
+
+    error = page.locator("[data-photo-error]")
+    expect(error).to_contain_text("夹带.jpg")
+    expect(error).not_to_contain_text("停车场.jpg")
+    expect(page.get_by_label("详细说明")).to_have_value("希望停车场多一些充电桩")
+    expect(page.locator("[data-preview]")).to_have_count(2)  # still chosen
+    expect(page.locator("[data-preview][data-refused]")).to_have_attribute(
+        "data-preview", "夹带.jpg"
+    )
+    shots(page, "new_photo_refused")
+    assert not Ticket.objects.exists()
+
+    page.get_by_role("button", name="删除 夹带.jpg").click()
+    expect(page.locator("[data-preview]")).to_have_count(1)
+    page.get_by_role("button", name="提交").click()
+    expect(page).to_have_url(re.compile(r"/m/feedback/FK\d{12}/$"))
+    ticket = Ticket.objects.get()
+    expect(page.get_by_role("alert")).to_contain_text(ticket.number)  # the message waited
+    assert ticket.photos.count() == 1 and ticket.details == "希望停车场多一些充电桩"

@@ -208,6 +208,22 @@ def test_a_submission_files_one_ticket_even_when_posted_twice(me, member, goods_
     assert Ticket.objects.count() == 2  # a new form is a new ticket
 
 
+def test_the_forms_script_is_told_where_to_go_and_the_message_waits(me, goods_complaint, store):
+    response = me.post(
+        "/m/feedback/new/", fields(goods_complaint, store), headers={"X-Feedback-Form": "fetch"}
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 204
+    assert response["X-Location"] == f"/m/feedback/{ticket.number}/"
+    assert ticket.number in me.get(response["X-Location"]).content.decode()
+    refused = me.post(
+        "/m/feedback/new/",
+        fields(goods_complaint, store, contact_phone="1"),
+        headers={"X-Feedback-Form": "fetch"},
+    )
+    assert refused.status_code == 400 and "data-feedback-form" in refused.content.decode()
+
+
 def test_a_form_without_its_token_asks_to_submit_again(me, goods_complaint, store):
     response = me.post("/m/feedback/new/", fields(goods_complaint, store, once_token="x"))
     assert response.status_code == 400 and "表单已过期" in response.content.decode()
