@@ -73,6 +73,12 @@
           item.classList.add("weui-uploader__file_status");
           problems.push(form.getAttribute("data-msg-too-big").replace("{file}", file.name));
         }
+        if (item.classList.contains("weui-uploader__file_status")) {
+          var mark = document.createElement("div");
+          mark.className = "weui-uploader__file-content";
+          mark.innerHTML = '<i class="weui-icon-warn" aria-hidden="true"></i>';
+          item.appendChild(mark);
+        }
         if (canRebuild) {
           var remove = document.createElement("button");
           remove.type = "button";
