@@ -213,6 +213,11 @@ class FeedbackSettings(models.Model):
     auto_close_days = models.PositiveSmallIntegerField(
         _("close resolved tickets after (days)"), default=7
     )
+    tickets_per_day = models.PositiveSmallIntegerField(
+        _("tickets per member a day"),
+        default=5,
+        help_text=_("Feedback one member may send in a day (Shanghai time)."),
+    )
 
     class Meta:
         verbose_name = _("customer service settings")

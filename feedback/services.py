@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
+from core.dates import local_day_start
 from core.exceptions import PermissionDenied, ServiceError
 from core.roles import Role
 from coupons.issuing import campaign_get_or_create, coupon_issue
@@ -73,10 +74,16 @@ def ticket_submit(
     brand: Brand | None = None,
     shop: Shop | None = None,
     photos=(),
+    once: str = "",
+    per_day: int | None = None,
 ) -> Ticket:
     """File the member's ticket with its photos (JPEG bytes or files already cleaned by
     feedback/photos.py); its deadlines come from
-    the SLA target of the type and the member's tier, counted in the desk's business hours."""
+    the SLA target of the type and the member's tier, counted in the desk's business hours.
+    Locks the member row: the form's one-time token `once` files one ticket (the same token
+    again returns it), and with `per_day` (the member pages pass the policy's
+    tickets_per_day; staff filing for a member do not) a member files at most that many a
+    Shanghai day."""
     details = (details or "").strip()
     if not details:
         raise ServiceError(_("Please describe the problem."), code="details_missing")
@@ -120,6 +127,12 @@ def ticket_submit(
     saved: list[str] = []
     try:
         with transaction.atomic():
+            Member.objects.select_for_update().filter(pk=member.pk).first()  # one at a time
+            earlier = ticket_submitted_with(member=member, once=once)
+            if earlier is not None:
+                return earlier
+            if per_day is not None:
+                _tickets_quota_check(member=member, limit=per_day, now=now)
             ticket = Ticket.objects.create(number=ticket_number_next(now=now), **fields)
             for position, content in enumerate(photos):
                 photo = TicketPhoto(ticket=ticket, position=position)
@@ -127,13 +140,45 @@ def ticket_submit(
                 photo.image.save(ticket_photo_name(), ContentFile(data), save=False)
                 saved.append(photo.image.name)
                 photo.save()
-            _event(ticket, TicketEvent.Kind.CREATED, actor=None, now=now)
+            _event(
+                ticket,
+                TicketEvent.Kind.CREATED,
+                actor=None,
+                now=now,
+                data={"once": once} if once else {},
+            )
             _notify(ticket)
     except BaseException:
         for name in saved:  # files are not transactional: none may outlive a rolled-back ticket
             ticket_photo_storage().delete(name)
         raise
     return ticket
+
+
+def ticket_submitted_with(*, member: Member, once: str) -> Ticket | None:
+    """The member's ticket filed with the one-time token `once`, if there is one."""
+    if not once:
+        return None
+    event = (
+        TicketEvent.objects.filter(
+            ticket__member=member, kind=TicketEvent.Kind.CREATED, data__once=once
+        )
+        .select_related("ticket")
+        .first()
+    )
+    return event.ticket if event else None
+
+
+def _tickets_quota_check(*, member: Member, limit: int, now: datetime) -> None:
+    sent = Ticket.objects.filter(
+        member=member, created_at__gte=local_day_start(timezone.localdate(now))
+    ).count()
+    if sent >= limit:
+        raise ServiceError(
+            _("You can send %(limit)s feedback tickets a day. Please try again tomorrow."),
+            code="tickets_quota",
+            params={"limit": limit},
+        )
 
 
 # --- Handling ------------------------------------------------------------------------------
