@@ -10,4 +10,5 @@ urlpatterns = [
     path("loyalty/", include("loyalty.urls_backoffice")),
     path("coupons/", include("coupons.urls_backoffice")),
     path("mining/", include("mining.urls_backoffice")),
+    path("feedback/", include("feedback.urls_reports")),
 ]
