@@ -123,7 +123,7 @@ def _pie(items, *, name) -> dict:
                 "name": name,
                 "radius": ["32%", "56%"],
                 "center": ["50%", "45%"],
-                "label": {"formatter": "{b} {d}%"},
+                "label": {"formatter": "{d}%"},
                 "data": [{"name": n, "value": v} for n, v in items],
             }
         ],
@@ -261,8 +261,8 @@ def times(f) -> Chart:
             (_("Resolution, P90 (h)"), [_hours(r["resolution_p90"]) for r in rows], None),
         ],
     )
-    option["yAxis"] = {"type": "value", "name": _("Business hours")}
-    option["grid"] = _grid(56)
+    option["legend"] = {"top": 0, "type": "scroll"}
+    option["grid"] = _grid(48)
     table = Table(
         [
             (_("Type"), TEXT),
