@@ -528,7 +528,11 @@ def tags_handler(f) -> Chart:
         ],
     )
     return Chart(
-        "tags_handler", _("Tags by handler"), option if handlers else None, [table], tall=True
+        "tags_handler",
+        _("Tags by handler"),
+        option if handlers else None,
+        [table],
+        tall=len(handlers) > 6,
     )
 
 
@@ -571,7 +575,11 @@ def workload(f) -> Chart:
         ],
     )
     return Chart(
-        "workload", _("Workload per handler"), option if rows else None, [table], tall=True
+        "workload",
+        _("Workload per handler"),
+        option if rows else None,
+        [table],
+        tall=len(rows) > 4,
     )
 
 
