@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 
@@ -278,23 +279,25 @@ def _play(rng, ticket, story, handler, recent, calendar, target, as_of, tags, we
 def _redate(stories: dict[int, _Story]) -> None:
     """Move every ticket's rows to their planned moments (a few bulk updates)."""
     events, notices, tickets = [], [], []
+    ids_of: dict[int, list[int]] = {}
+    for ticket_id, pk in (
+        TicketEvent.objects.filter(ticket_id__in=stories)
+        .order_by("ticket_id", "pk")
+        .values_list("ticket_id", "pk")
+    ):
+        ids_of.setdefault(ticket_id, []).append(pk)
     for ticket_id, story in stories.items():
-        ids = list(
-            TicketEvent.objects.filter(ticket_id=ticket_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        events += [(pk, when) for pk, when in zip(ids, sorted(story.events), strict=False)]
-        last = max(story.events)
-        tickets.append(Ticket(pk=ticket_id, updated_at=last, **_ticket_fields(story)))
+        events += zip(ids_of.get(ticket_id, []), sorted(story.events), strict=False)
+        tickets.append(Ticket(pk=ticket_id, updated_at=max(story.events), **_ticket_fields(story)))
     fields = ["created_at", "first_response_due", "resolution_due", "first_responded_at"]
     fields += ["resolved_at", "closed_at", "held_since", "updated_at"]
     Ticket.objects.bulk_update(tickets, fields, batch_size=500)
-    TicketEvent.objects.bulk_update(
-        [TicketEvent(pk=pk, created_at=when) for pk, when in events],
-        ["created_at"],
-        batch_size=1000,
-    )
+    with connection.cursor() as cursor:  # one statement for the many events
+        cursor.execute(
+            "UPDATE feedback_ticketevent e SET created_at = v.at"
+            " FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE e.id = v.id",
+            [[pk for pk, _at in events], [at for _pk, at in events]],
+        )
     _dated(Rating, {tid: s.rated_at for tid, s in stories.items() if s.rated_at})
     compensated = {tid: s.compensated_at for tid, s in stories.items() if s.compensated_at}
     _dated(Compensation, compensated)
@@ -307,10 +310,16 @@ def _redate(stories: dict[int, _Story]) -> None:
         coupon.valid_until += shift
         coupon.save(update_fields=["issued_at", "valid_from", "valid_until"])
     renamed = _renumber(stories)
+    links = {services.ticket_path(Ticket(number=old)): tid for tid, (old, _new) in renamed.items()}
+    inbox: dict[int, list] = {}
+    for row in (
+        Message.objects.filter(link__in=links)
+        .order_by("pk")
+        .values_list("pk", "title", "body", "link")
+    ):
+        inbox.setdefault(links[row[3]], []).append(row)
     for ticket_id, story in stories.items():  # the member's inbox, in the story's order
         old, new = renamed[ticket_id]
-        ids = Message.objects.filter(link__endswith=f"/feedback/{old}/").order_by("pk")
-        rows = list(ids.values_list("pk", "title", "body", "link"))
         notices += [
             Message(
                 pk=pk,
@@ -319,7 +328,9 @@ def _redate(stories: dict[int, _Story]) -> None:
                 body=body.replace(old, new),
                 link=link.replace(old, new),
             )
-            for (pk, title, body, link), when in zip(rows, story.notices, strict=False)
+            for (pk, title, body, link), when in zip(
+                inbox.get(ticket_id, []), story.notices, strict=False
+            )
         ]
     Message.objects.bulk_update(notices, ["created_at", "title", "body", "link"], batch_size=1000)
 
@@ -370,5 +381,5 @@ def _dated(model, moments: dict[int, datetime]) -> None:
 
 
 def demo_ticket_count(members: int) -> int:
-    """About one ticket per twenty members, between 60 and 150 (none without members)."""
-    return 0 if not members else max(60, min(150, members // 20))
+    """About one ticket per 25 members, between 60 and 150 (none without members)."""
+    return 0 if not members else max(60, min(150, members // 25))

@@ -308,3 +308,12 @@ def test_the_demo_has_customer_service_tickets_handled_through_their_story(demo)
             assert ticket.created_at < ticket.first_responded_at
         if ticket.resolved_at:
             assert ticket.first_responded_at <= ticket.resolved_at
+    # the members were told at each step, under the ticket's number, at the step's moment
+    from feedback.services import ticket_path
+    from members.models import Message
+
+    closed = tickets.filter(status="closed", resolved_at__isnull=False).first()
+    told = Message.objects.filter(link=ticket_path(closed)).order_by("pk")
+    assert told.count() >= 4 and closed.number in told.first().title
+    assert told.first().created_at == closed.created_at
+    assert told.last().created_at == closed.closed_at
