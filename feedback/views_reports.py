@@ -102,6 +102,10 @@ class Setting:
     deactivate: bool = False
     delete: bool = False
     help: str = ""
+    title: object = str  # how one entry is named in headings and messages
+
+    def name(self, obj) -> str:
+        return self.title(obj)
 
     @property
     def perm(self) -> str:
@@ -180,6 +184,7 @@ SETTINGS = [
         ),
         delete=True,
         help=gettext_lazy("A weekday without hours is closed. Deadlines count in these hours."),
+        title=lambda o: str(dict(forms.WEEKDAY_CHOICES)[o.weekday]),
     ),
     Setting(
         "days",
@@ -309,12 +314,12 @@ def settings_edit(request, kind: str, pk: int | None = None):
     form = setting.form(request.POST or None, instance=obj)
     if request.method == "POST" and form.is_valid():
         saved = setting_save(form=form, actor=request.user)
-        messages.success(request, _("Saved: %(name)s") % {"name": saved})
+        messages.success(request, _("Saved: %(name)s") % {"name": setting.name(saved)})
         return redirect("backoffice:feedback_settings_list", kind=kind)
     return render(
         request,
         "backoffice/feedback/settings/form.html",
-        {"setting": setting, "form": form, "obj": obj},
+        {"setting": setting, "form": form, "obj": obj, "name": setting.name(obj) if obj else ""},
         status=400 if form.is_bound else 200,
     )
 
@@ -327,7 +332,7 @@ def settings_deactivate(request, kind: str, pk: int):
         raise Http404
     obj = get_object_or_404(setting.model, pk=pk)
     setting_deactivate(obj=obj, actor=request.user)
-    messages.success(request, _("Deactivated: %(name)s") % {"name": obj})
+    messages.success(request, _("Deactivated: %(name)s") % {"name": setting.name(obj)})
     return redirect("backoffice:feedback_settings_list", kind=kind)
 
 
@@ -341,9 +346,11 @@ def settings_delete(request, kind: str, pk: int):
     try:
         setting_delete(obj=obj, actor=request.user)
     except ProtectedError:
-        messages.error(request, _("%(name)s is in use and cannot be removed.") % {"name": obj})
+        messages.error(
+            request, _("%(name)s is in use and cannot be removed.") % {"name": setting.name(obj)}
+        )
     else:
-        messages.success(request, _("Removed: %(name)s") % {"name": obj})
+        messages.success(request, _("Removed: %(name)s") % {"name": setting.name(obj)})
     return redirect("backoffice:feedback_settings_list", kind=kind)
 
 
