@@ -255,14 +255,14 @@ def times(f) -> Chart:
     option = _bars(
         names,
         [
-            (_("First response, median (h)"), [_hours(r["first_median"]) for r in rows], None),
-            (_("First response, P90 (h)"), [_hours(r["first_p90"]) for r in rows], None),
-            (_("Resolution, median (h)"), [_hours(r["resolution_median"]) for r in rows], None),
-            (_("Resolution, P90 (h)"), [_hours(r["resolution_p90"]) for r in rows], None),
+            (_("First response median"), [_hours(r["first_median"]) for r in rows], None),
+            (_("First response P90"), [_hours(r["first_p90"]) for r in rows], None),
+            (_("Resolution median"), [_hours(r["resolution_median"]) for r in rows], None),
+            (_("Resolution P90"), [_hours(r["resolution_p90"]) for r in rows], None),
         ],
     )
-    option["legend"] = {"top": 0, "type": "scroll"}
-    option["grid"] = _grid(48)
+    option["legend"] = {"top": 0}  # wraps on a narrow screen instead of scrolling
+    option["grid"] = _grid(64)
     table = Table(
         [
             (_("Type"), TEXT),
