@@ -11,4 +11,5 @@ urlpatterns = [
     path("coupons/", include("coupons.urls_backoffice")),
     path("mining/", include("mining.urls_backoffice")),
     path("feedback/", include("feedback.urls_backoffice")),
+    path("feedback/", include("feedback.urls_reports")),
 ]

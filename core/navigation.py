@@ -41,6 +41,18 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Consumer behaviour"), "backoffice:mining_behaviour", "◐", perm="mining.view_miningrun"
     ),
+    NavItem(
+        _("Feedback statistics"),
+        "backoffice:feedback_stats_tickets",
+        "▩",
+        perm="feedback.view_ticket",
+    ),
+    NavItem(
+        _("Service settings"),
+        "backoffice:feedback_settings_index",
+        "⚒",
+        perm="feedback.change_tickettype",
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

@@ -25,11 +25,14 @@ from django.utils import timezone
 from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
+from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
+from core.models import AuditLog
 from core.roles import Role
 from coupons.defaults import demo_coupon_templates
 from coupons.issuing import campaign_get_or_create, coupons_issue_bulk
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
+from feedback.models import Department, Ticket, TicketCounter
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Receipt, ReceiptLine
@@ -90,6 +93,7 @@ class DemoResult:
     seconds: float = 0.0
     staff: list = field(default_factory=list)
     coupons: int = 0
+    tickets: int = 0
 
 
 @dataclass
@@ -134,11 +138,18 @@ def demo_reset() -> None:
             ClvRun,
             ClvScore,
             MiningRun,
+            Ticket,  # and, cascaded, their events, ratings and compensations
+            TicketCounter,
+            Department,
         )
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608
-    User.objects.filter(username__in=[row[0] for row in DEMO_STAFF]).delete()
+    staff = User.objects.filter(username__in=[row[0] for row in DEMO_STAFF])
+    # The demo's own audit trail (compensations granted in the demo …) goes with the demo:
+    # it names demo staff, who are about to be created afresh.
+    AuditLog.objects.filter(actor__in=staff).delete()
+    staff.delete()
 
 
 def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoResult:
@@ -167,6 +178,9 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.points_entries, result.points = earned.entries, earned.points
         result.coupons = _coupons(stores=stores, as_of=as_of)
         _rule_tags()
+        result.tickets = demo_feedback(
+            rng, tickets=demo_ticket_count(members), months=months, as_of=as_of
+        )["tickets"]
     result.seconds = clock.monotonic() - started
     return result
 
@@ -324,6 +338,7 @@ def _staff(stores: list[Store]) -> list[tuple[str, str, str]]:
     for username, name, role, scope, store_code, employee_no, department in DEMO_STAFF:
         user = User.objects.create(
             username=username,
+            first_name=name,  # the handler card members see names the handler
             email=f"{username}@mall.example",
             password=password,
             is_staff=role == Role.HQ_ADMIN,

@@ -275,3 +275,45 @@ def test_the_womens_wear_coupon_is_refused_on_groceries_and_taken_on_a_dress(dem
 
     assert (refused.status_code, refused.json()) == (409, {"error": "out_of_scope"})
     assert (taken.status_code, taken.json()["discount_fen"]) == (200, 5000)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_customer_service_tickets_handled_through_their_story(demo):
+    from feedback.models import Compensation, Handler, Rating, Ticket, TicketEvent
+
+    as_of = parse_datetime(AS_OF)
+    tickets = Ticket.objects.all()
+    assert 60 <= tickets.count() <= 150
+    statuses = Counter(tickets.values_list("status", flat=True))
+    assert all(statuses[s] > 0 for s in ["waiting", "processing", "resolved", "closed"]), statuses
+    assert tickets.filter(on_hold=True).exists() and tickets.filter(reopen_count__gt=0).exists()
+    assert tickets.filter(status="processing", resolution_due__lt=as_of, on_hold=False).exists()
+    assert (
+        tickets.filter(store__code="S02").exists() and tickets.filter(shop__isnull=False).exists()
+    )
+    assert Rating.objects.filter(tags__is_positive=False).exists()
+    assert Rating.objects.filter(tags__is_positive=True).exists()
+    assert Compensation.objects.exists()
+    service = Handler.objects.get(user__username="service")
+    assert service.is_supervisor and service.department.name == "客服部"
+    assert service.user.get_full_name() == "赵雨萱"
+    assert tickets.filter(handler=service.user).count() > 5
+    # every story happened in order before the demo's as-of moment, numbered on its day
+    assert not TicketEvent.objects.filter(created_at__gt=as_of).exists()
+    for ticket in tickets.prefetch_related("events"):
+        moments = [e.created_at for e in ticket.events.all()]
+        assert moments == sorted(moments) and moments[0] == ticket.created_at, ticket.number
+        assert ticket.number.startswith(f"FK{ticket.created_at.astimezone(as_of.tzinfo):%Y%m%d}")
+        if ticket.first_responded_at:
+            assert ticket.created_at < ticket.first_responded_at
+        if ticket.resolved_at:
+            assert ticket.first_responded_at <= ticket.resolved_at
+    # the members were told at each step, under the ticket's number, at the step's moment
+    from feedback.services import ticket_path
+    from members.models import Message
+
+    closed = tickets.filter(status="closed", resolved_at__isnull=False).first()
+    told = Message.objects.filter(link=ticket_path(closed)).order_by("pk")
+    assert told.count() >= 4 and closed.number in told.first().title
+    assert told.first().created_at == closed.created_at
+    assert told.last().created_at == closed.closed_at

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo mall: {result.members} members, {result.receipts} receipts, "
                 f"{result.lines} lines, {result.points_entries} points entries, "
-                f"{result.coupons} coupons in "
+                f"{result.coupons} coupons, {result.tickets} feedback tickets in "
                 f"{result.seconds:.1f} s (seed {seed})."
             )
         )
