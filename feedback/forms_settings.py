@@ -267,6 +267,7 @@ class FeedbackSettingsForm(forms.ModelForm):
             "photo_max_mb",
             "reopen_days",
             "auto_close_days",
+            "tickets_per_day",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -221,14 +221,16 @@ def test_handlers_departments_caps_and_the_policy(client, hq):
         "photo_max_mb": "2",
         "reopen_days": 5,
         "auto_close_days": 3,
+        "tickets_per_day": 2,
     }
     assert client.post(url("policy"), policy).status_code == 302
     current = FeedbackSettings.current()
-    assert (current.max_photos, current.photo_max_bytes, current.auto_close_days) == (
-        4,
-        2 * 1024 * 1024,
-        3,
-    )
+    assert (
+        current.max_photos,
+        current.photo_max_bytes,
+        current.auto_close_days,
+        current.tickets_per_day,
+    ) == (4, 2 * 1024 * 1024, 3, 2)
     assert client.post(url("policy"), {**policy, "max_photos": 0}).status_code == 400
     assert FeedbackSettings.current().max_photos == 4
     assert AuditLog.objects.filter(action="feedback.settings.feedbacksettings.changed").exists()
