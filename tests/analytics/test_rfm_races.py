@@ -123,3 +123,41 @@ def test_the_nightly_task_builds_yesterdays_snapshot_and_is_scheduled(fixture_ma
         "0",
         "Asia/Shanghai",
     )
+
+
+def test_the_nightly_task_moves_the_running_state_on(fixture_mall, time_machine):  # noqa: F811
+    """Outside a test's transaction: the watermark under its table lock, the REPEATABLE READ
+    run; the second night comes from the state and matches a scan of the window."""
+    from analytics.models import RfmState
+    from loyalty.models import Receipt
+    from tests.analytics.test_rfm_run import at, receipt
+
+    time_machine.move_to("2026-07-01T04:00:00+08:00")
+    rfm_run_nightly()
+    first = RfmSnapshot.objects.get(is_current=True)
+    assert not first.from_state
+    assert RfmState.objects.get().receipt_watermark == Receipt.objects.latest("id").pk
+
+    store = fixture_mall["A"].home_store
+    receipt(store, fixture_mall["D"], at("2026-06-25"), 400)  # recorded late
+    receipt(store, fixture_mall["A"], at("2026-07-01", "09:00:00"), 300)  # the new day
+    time_machine.move_to("2026-07-02T04:00:00+08:00")
+    rfm_run_nightly()
+    nightly = RfmSnapshot.objects.get(is_current=True)
+    assert nightly.from_state and nightly.as_of == date(2026, 7, 1)
+
+    def rows(snapshot):
+        return list(
+            RfmRow.objects.filter(snapshot=snapshot)
+            .order_by("member_id")
+            .values_list("member_id", "recency_days", "frequency", "monetary_fen", "rfm_class")
+        )
+
+    call_command("rfm_run", "--as-of", "2026-07-01", "--full")
+    full = RfmSnapshot.objects.get(is_current=True)
+    assert not full.from_state
+    assert rows(nightly) == rows(full) and len(rows(full)) == 6
+    assert (nightly.lifecycle_cuts, nightly.interval_histogram) == (
+        full.lifecycle_cuts,
+        full.interval_histogram,
+    )
