@@ -357,6 +357,7 @@ def rfm_snapshot_build(
         RfmSnapshot.objects.filter(status=RfmSnapshot.Status.RUNNING).update(
             status=RfmSnapshot.Status.FAILED, error="interrupted"
         )
+        _drop_emptied_partitions()
         snapshot = RfmSnapshot.objects.create(
             as_of=as_of,
             window_days=window_days,
@@ -379,6 +380,23 @@ def rfm_snapshot_build(
             raise
     snapshot.refresh_from_db()
     return snapshot
+
+
+def _drop_emptied_partitions() -> None:
+    """The row tables of snapshots deleted since (deleting a snapshot deletes its rows and
+    leaves its table empty): dropped, so that queries over every snapshot (a member's history)
+    do not visit them."""
+    parent = RfmRow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = %s::regclass AND c.relname ~ ('^' || %s || '_s[0-9]+$')"
+            " AND NOT EXISTS (SELECT 1 FROM analytics_rfmsnapshot s"
+            "                  WHERE c.relname = %s || s.id)",
+            [parent, parent, f"{parent}_s"],
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'DROP TABLE "{table}"')
 
 
 def _members(cursor, snapshot: RfmSnapshot, params: dict, plan: rfm_state.Plan) -> np.ndarray:

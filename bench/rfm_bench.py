@@ -18,11 +18,18 @@ Each contender runs in a child process of its own, so its peak RSS (ru_maxrss fr
 its own; Postgres's memory (work_mem per sort or hash, shared buffers) is separate and not in
 these figures:
 
-- `ours`: analytics.services.rfm_snapshot_build, as `manage.py rfm_run` calls it, as of the
-  as-of date over 365 days, end to end: the GROUP BY in Postgres, the lifecycle intervals,
-  scoring, COPY of every row into a new snapshot, the stage changes against the previous
-  snapshot (the bench builds one a week earlier first, as the nightly run finds one) and the
-  switch. Write-back included.
+- `previous` (untimed): the snapshot and the running state of the night before (as of the
+  day before the as-of date, by a scan of the window), as the nightly run finds them.
+- `ours`: analytics.services.rfm_snapshot_build as the nightly run (`rfm_run_nightly`, or
+  `manage.py rfm_run`) calls it, as of the as-of date over 365 days, end to end: the running
+  state moved on by a day (the receipts that entered and left the window, those recorded
+  late), the lifecycle intervals, scoring, the rows by binary COPY into a table of their own,
+  its indexes, its ATTACH to analytics_rfmrow, the stage changes against the previous
+  snapshot and the switch. Write-back included.
+- `full`: the same as of the same date with `full=True` (`rfm_run --full`; a run with no
+  state that fits): one GROUP BY over the window's receipts, which also writes the state
+  anew, then the same scoring and write-back. The run checks that `ours` and `full` wrote
+  the same rows (an md5 of them) and fails otherwise.
 - `naive`: every receipt (member, time, total, kind) read into pandas with read_sql, the window
   filtered and grouped there, quintile scores with qcut and the mean cuts in pandas, and the
   lifecycle stages (percentiles of the gaps between purchase days) so that it computes what
@@ -394,8 +401,9 @@ _NO_BITMAP = "enable_bitmapscan = off"
 
 
 def prune(url: str) -> None:
-    """Drop the snapshots and runs of earlier bench runs, so that every run measures the same
-    thing: a nightly run that finds the previous snapshot a week older (built first)."""
+    """Drop the snapshots, runs and running state of earlier bench runs, so that every run
+    measures the same thing: a nightly run that finds the previous night's snapshot and state
+    (built first). The emptied row tables go with the next run (analytics.services)."""
     import psycopg2
 
     conn = psycopg2.connect(url)
