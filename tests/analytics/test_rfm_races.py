@@ -161,3 +161,34 @@ def test_the_nightly_task_moves_the_running_state_on(fixture_mall, time_machine)
         full.lifecycle_cuts,
         full.interval_histogram,
     )
+
+
+def test_a_run_that_cannot_lock_the_receipts_scans_and_leaves_the_state(fixture_mall, monkeypatch):  # noqa: F811
+    """An import holding loyalty_receipt (an insert not yet committed): the watermark cannot be
+    safe, so the run scans the window and leaves the state of the night before as it was."""
+    import psycopg2
+
+    from analytics import rfm_state
+    from analytics.models import RfmSettings, RfmState
+
+    settings = RfmSettings.current()
+    settings.window_days = 10
+    settings.save()
+    call_command("rfm_run", "--as-of", "2026-06-30")
+    state = RfmState.objects.get()
+    monkeypatch.setattr(rfm_state, "WATERMARK_LOCK_TIMEOUT", "200ms")
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**params)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("LOCK TABLE loyalty_receipt IN ROW EXCLUSIVE MODE")
+        call_command("rfm_run", "--as-of", "2026-07-01")
+    finally:
+        other.rollback()
+        other.close()
+    current = RfmSnapshot.objects.get(is_current=True)
+    assert current.as_of == date(2026, 7, 1) and not current.from_state
+    assert RfmState.objects.get().as_of == state.as_of == date(2026, 6, 30)
+    call_command("rfm_run", "--as-of", "2026-07-01")  # the lock is free: from the state
+    assert RfmSnapshot.objects.get(is_current=True).from_state
+    assert RfmState.objects.get().as_of == date(2026, 7, 1)
