@@ -186,8 +186,8 @@ def _summarise(rows: np.ndarray, window_days: int) -> tuple[_Aggregate, np.ndarr
         last_day[start : start + GAP_CHUNK] = chunk_last
         gaps += chunk_gaps
     columns = np.column_stack([rows[:, 0], window_days - 1 - last_day, rows[:, 1], rows[:, 2]])
-    # in member order (the hash aggregate's is random): COPY then adds to the indexes on
-    # (snapshot, member) and (member) in order instead of all over them
+    # in member order (the hash aggregate's is random): the snapshot's table is written in
+    # that order (within each class and stage), so its member indexes build from sorted input
     columns = columns[np.argsort(columns[:, 0], kind="stable")]
     return _Aggregate(*columns.T), gaps
 
