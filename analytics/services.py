@@ -205,7 +205,7 @@ def _days(words: np.ndarray, window_days: int) -> tuple[np.ndarray, np.ndarray]:
     which, bit = np.nonzero(_BYTE_BITS[octets[rows, columns]])
     rows, days = rows[which], columns[which] * 8 + bit  # each row's days ascending
     last = np.zeros(len(words), dtype=np.int64)
-    ends = np.append(rows[1:] != rows[:-1], True)
+    ends = np.append(rows[1:] != rows[:-1], True) if len(rows) else np.zeros(0, dtype=bool)
     last[rows[ends]] = days[ends]
     same_member = rows[1:] == rows[:-1]
     gaps = np.bincount(np.diff(days)[same_member], minlength=window_days)[:window_days]

@@ -173,3 +173,11 @@ def test_a_step_too_long_or_another_window_scans_the_window(store):
     assert not rfm_snapshot_build(as_of=FIRST).from_state
     assert rfm_snapshot_build(as_of=FIRST + timedelta(days=64)).from_state
     assert not rfm_snapshot_build(as_of=FIRST + timedelta(days=64), full=True).from_state
+
+
+def test_an_empty_window_from_the_scan_and_from_the_state(store):
+    snapshot = rfm_snapshot_build(as_of=FIRST)
+    assert (snapshot.row_count, snapshot.from_state, snapshot.lifecycle_cuts) == (0, False, [])
+    snapshot = rfm_snapshot_build(as_of=FIRST + timedelta(days=1))
+    assert (snapshot.row_count, snapshot.from_state, snapshot.lifecycle_cuts) == (0, True, [])
+    assert not RfmRow.objects.exists()
