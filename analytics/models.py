@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -185,6 +186,8 @@ class RfmSnapshot(models.Model):
         help_text=_("[days, count] of the gaps between members' purchase days (366: longer)."),
     )
     error = models.TextField(_("error"), blank=True)
+    # moved on from the previous night's running state (RfmState), not a scan of the window
+    from_state = models.BooleanField(_("from the running state"), default=False)
 
     class Meta:
         verbose_name = _("RFM snapshot")
@@ -299,6 +302,68 @@ class LifecycleChange(models.Model):
 
     def __str__(self):
         return f"{self.from_stage} → {self.to_stage}"
+
+
+# --- The RFM window's running state, analytics/rfm_state.py ------------------------------
+
+
+class RfmState(models.Model):
+    """What the window's per-member state (RfmStateRow) is valid for: the receipts with an id up
+    to `receipt_watermark` that occurred in the `window_days` days to `as_of` (Shanghai
+    dates). At most one; the nightly run moves it a day on instead of scanning the year."""
+
+    as_of = models.DateField(_("as of"))
+    window_days = models.PositiveIntegerField(_("window (days)"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    receipt_watermark = models.BigIntegerField(_("receipt watermark"))
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("RFM running state")
+        verbose_name_plural = _("RFM running states")
+
+    def __str__(self):
+        return f"RFM state {self.as_of} ({self.window_days}d, receipts to {self.receipt_watermark})"
+
+
+class RfmStateRow(models.Model):
+    """A member's sale count, net spend and purchase days in the state's window. The purchase
+    days are a ring of bits: day n (days since 2000-01-01) is bit n mod (64 × words)."""
+
+    # no database foreign key: see RfmRow
+    member = models.OneToOneField(
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    frequency = models.IntegerField(_("frequency"))
+    monetary_fen = models.BigIntegerField(_("monetary (fen)"))
+    day_bits = ArrayField(models.BigIntegerField(), verbose_name=_("purchase days"))
+
+    class Meta:
+        verbose_name = _("RFM state row")
+        verbose_name_plural = _("RFM state rows")
+
+    def __str__(self):
+        return str(self.member_id)
+
+
+class RfmReceiptChange(models.Model):
+    """A member whose receipts changed after they were recorded (a claim gave a receipt its
+    member, a claimed receipt got the till's figures): written by a trigger on loyalty_receipt,
+    read and emptied by the next RFM run, which recomputes those members' state rows."""
+
+    member_id = models.BigIntegerField(_("member"))
+
+    class Meta:
+        verbose_name = _("RFM receipt change")
+        verbose_name_plural = _("RFM receipt changes")
+
+    def __str__(self):
+        return str(self.member_id)
 
 
 # --- Predicted value (CLV): BG/NBD + Gamma-Gamma runs, analytics/predicted_value.py --------

@@ -18,11 +18,18 @@ Each contender runs in a child process of its own, so its peak RSS (ru_maxrss fr
 its own; Postgres's memory (work_mem per sort or hash, shared buffers) is separate and not in
 these figures:
 
-- `ours`: analytics.services.rfm_snapshot_build, as `manage.py rfm_run` calls it, as of the
-  as-of date over 365 days, end to end: the GROUP BY in Postgres, the lifecycle intervals,
-  scoring, COPY of every row into a new snapshot, the stage changes against the previous
-  snapshot (the bench builds one a week earlier first, as the nightly run finds one) and the
-  switch. Write-back included.
+- `previous` (untimed): the snapshot and the running state of the night before (as of the
+  day before the as-of date, by a scan of the window), as the nightly run finds them.
+- `ours`: analytics.services.rfm_snapshot_build as the nightly run (`rfm_run_nightly`, or
+  `manage.py rfm_run`) calls it, as of the as-of date over 365 days, end to end: the running
+  state moved on by a day (the receipts that entered and left the window, those recorded
+  late), the lifecycle intervals, scoring, the rows by binary COPY into a table of their own,
+  its indexes, its ATTACH to analytics_rfmrow, the stage changes against the previous
+  snapshot and the switch. Write-back included.
+- `full`: the same as of the same date with `full=True` (`rfm_run --full`; a run with no
+  state that fits): one GROUP BY over the window's receipts, which also writes the state
+  anew, then the same scoring and write-back. The run checks that `ours` and `full` wrote
+  the same rows (an md5 of them) and fails otherwise.
 - `naive`: every receipt (member, time, total, kind) read into pandas with read_sql, the window
   filtered and grouped there, quintile scores with qcut and the mean cuts in pandas, and the
   lifecycle stages (percentiles of the gaps between purchase days) so that it computes what
@@ -208,32 +215,67 @@ def _django():
 
 
 def contender_ours() -> dict:
+    """The nightly run: the running state of the night before moves on by a day."""
+    return _build(full=False)
+
+
+def contender_full() -> dict:
+    """The cold path: no state that fits (`rfm_run --full`), a scan of the window's receipts,
+    which writes the state anew."""
+    return _build(full=True)
+
+
+def _build(*, full: bool) -> dict:
     from datetime import date
 
+    from analytics.models import LifecycleChange
     from analytics.services import rfm_snapshot_build
 
     started = time.monotonic()
-    snapshot = rfm_snapshot_build(as_of=date.fromisoformat(AS_OF), window_days=WINDOW_DAYS)
+    snapshot = rfm_snapshot_build(
+        as_of=date.fromisoformat(AS_OF), window_days=WINDOW_DAYS, full=full
+    )
     seconds = time.monotonic() - started
-    from analytics.models import LifecycleChange
-
+    assert snapshot.from_state != full, "the nightly run did not find the state"
     changes = LifecycleChange.objects.filter(snapshot=snapshot).count()
     return {
         "seconds": seconds,
         "members": snapshot.row_count,
-        "detail": f"snapshot {snapshot.pk}, {changes:,} stage changes written",
+        "detail": f"snapshot {snapshot.pk} {'from a scan' if full else 'from the state'},"
+        f" {changes:,} stage changes written",
+        "rows": _digest(snapshot),
     }
 
 
+def _digest(snapshot) -> str:
+    """A digest of the snapshot's rows, so the run can check both paths wrote the same."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT md5(string_agg(concat_ws(',', member_id, recency_days, frequency,"
+            " monetary_fen, r_score, f_score, m_score, rfm_class, lifecycle_stage), ';'"
+            " ORDER BY member_id)) FROM analytics_rfmrow WHERE snapshot_id = %s",
+            [snapshot.pk],
+        )
+        return cursor.fetchone()[0]
+
+
 def contender_previous() -> dict:
-    """The snapshot a week earlier, so that `ours` finds one as the nightly run does."""
+    """The snapshot, and the running state, of the night before (untimed), so that `ours`
+    finds them as the nightly run does."""
     from datetime import date, timedelta
 
+    from analytics.models import RfmSettings
     from analytics.services import rfm_snapshot_build
 
+    settings = RfmSettings.current()
+    if settings.window_days != WINDOW_DAYS:  # the state is the settings' window's
+        settings.window_days = WINDOW_DAYS
+        settings.save()
     started = time.monotonic()
-    as_of = date.fromisoformat(AS_OF) - timedelta(days=7)
-    snapshot = rfm_snapshot_build(as_of=as_of, window_days=WINDOW_DAYS)
+    as_of = date.fromisoformat(AS_OF) - timedelta(days=1)
+    snapshot = rfm_snapshot_build(as_of=as_of, window_days=WINDOW_DAYS, full=True)
     return {"seconds": time.monotonic() - started, "members": snapshot.row_count, "detail": ""}
 
 
@@ -308,6 +350,7 @@ def contender_clv() -> dict:
 CONTENDERS = {
     "previous": contender_previous,
     "ours": contender_ours,
+    "full": contender_full,
     "naive": contender_naive,
     "clv": contender_clv,
 }
@@ -358,8 +401,9 @@ _NO_BITMAP = "enable_bitmapscan = off"
 
 
 def prune(url: str) -> None:
-    """Drop the snapshots and runs of earlier bench runs, so that every run measures the same
-    thing: a nightly run that finds the previous snapshot a week older (built first)."""
+    """Drop the snapshots, runs and running state of earlier bench runs, so that every run
+    measures the same thing: a nightly run that finds the previous night's snapshot and state
+    (built first). The emptied row tables go with the next run (analytics.services)."""
     import psycopg2
 
     conn = psycopg2.connect(url)
@@ -367,7 +411,8 @@ def prune(url: str) -> None:
     with conn.cursor() as cursor:
         cursor.execute(
             "TRUNCATE analytics_lifecyclechange, analytics_rfmrow, analytics_rfmsnapshot,"
-            " analytics_clvscore, analytics_clvrun"
+            " analytics_clvscore, analytics_clvrun, analytics_rfmstate, analytics_rfmstaterow,"
+            " analytics_rfmreceiptchange"
         )
     conn.close()
 
@@ -419,9 +464,7 @@ def main():
     prune(url)
     wanted = []
     if "rfm" in only:
-        if not query(url, "SELECT 1 FROM analytics_rfmsnapshot WHERE is_current"):
-            wanted.append("previous")
-        wanted.append("ours")
+        wanted += ["previous", "ours", "full"]
     wanted += [name for name in ("naive", "clv") if name in only]
     results = {}
     for name in wanted:
@@ -431,9 +474,16 @@ def main():
             f" peak RSS {result['peak_rss_mib']:,.0f} MiB, {result['members']:,} members;"
             f" {result['detail']}; load average {load()}"
         )
-    if "ours" in results and "naive" in results:
-        ratio = results["naive"]["seconds"] / results["ours"]["seconds"]
-        print(f"ours is {ratio:.1f}x faster than naive")
+    if "ours" in results and "full" in results:
+        same = results["ours"]["rows"] == results["full"]["rows"]
+        print(f"the nightly run and the scan wrote the same rows: {same}")
+        if not same:
+            raise SystemExit("the nightly run's snapshot differs from the scan's")
+    if "naive" in results:
+        for name in ("ours", "full"):
+            if name in results:
+                ratio = results["naive"]["seconds"] / results[name]["seconds"]
+                print(f"{name} is {ratio:.1f}x faster than naive")
     if "clv" in results:
         start = datetime(2026, 1, 1, 4, 30, tzinfo=UTC)
         ends = start + timedelta(seconds=results["clv"]["process_seconds"])

@@ -123,3 +123,72 @@ def test_the_nightly_task_builds_yesterdays_snapshot_and_is_scheduled(fixture_ma
         "0",
         "Asia/Shanghai",
     )
+
+
+def test_the_nightly_task_moves_the_running_state_on(fixture_mall, time_machine):  # noqa: F811
+    """Outside a test's transaction: the watermark under its table lock, the REPEATABLE READ
+    run; the second night comes from the state and matches a scan of the window."""
+    from analytics.models import RfmState
+    from loyalty.models import Receipt
+    from tests.analytics.test_rfm_run import at, receipt
+
+    time_machine.move_to("2026-07-01T04:00:00+08:00")
+    rfm_run_nightly()
+    first = RfmSnapshot.objects.get(is_current=True)
+    assert not first.from_state
+    assert RfmState.objects.get().receipt_watermark == Receipt.objects.latest("id").pk
+
+    store = fixture_mall["A"].home_store
+    receipt(store, fixture_mall["D"], at("2026-06-25"), 400)  # recorded late
+    receipt(store, fixture_mall["A"], at("2026-07-01", "09:00:00"), 300)  # the new day
+    time_machine.move_to("2026-07-02T04:00:00+08:00")
+    rfm_run_nightly()
+    nightly = RfmSnapshot.objects.get(is_current=True)
+    assert nightly.from_state and nightly.as_of == date(2026, 7, 1)
+
+    def rows(snapshot):
+        return list(
+            RfmRow.objects.filter(snapshot=snapshot)
+            .order_by("member_id")
+            .values_list("member_id", "recency_days", "frequency", "monetary_fen", "rfm_class")
+        )
+
+    call_command("rfm_run", "--as-of", "2026-07-01", "--full")
+    full = RfmSnapshot.objects.get(is_current=True)
+    assert not full.from_state
+    assert rows(nightly) == rows(full) and len(rows(full)) == 6
+    assert (nightly.lifecycle_cuts, nightly.interval_histogram) == (
+        full.lifecycle_cuts,
+        full.interval_histogram,
+    )
+
+
+def test_a_run_that_cannot_lock_the_receipts_scans_and_leaves_the_state(fixture_mall, monkeypatch):  # noqa: F811
+    """An import holding loyalty_receipt (an insert not yet committed): the watermark cannot be
+    safe, so the run scans the window and leaves the state of the night before as it was."""
+    import psycopg2
+
+    from analytics import rfm_state
+    from analytics.models import RfmSettings, RfmState
+
+    settings = RfmSettings.current()
+    settings.window_days = 10
+    settings.save()
+    call_command("rfm_run", "--as-of", "2026-06-30")
+    state = RfmState.objects.get()
+    monkeypatch.setattr(rfm_state, "WATERMARK_LOCK_TIMEOUT", "200ms")
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**params)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("LOCK TABLE loyalty_receipt IN ROW EXCLUSIVE MODE")
+        call_command("rfm_run", "--as-of", "2026-07-01")
+    finally:
+        other.rollback()
+        other.close()
+    current = RfmSnapshot.objects.get(is_current=True)
+    assert current.as_of == date(2026, 7, 1) and not current.from_state
+    assert RfmState.objects.get().as_of == state.as_of == date(2026, 6, 30)
+    call_command("rfm_run", "--as-of", "2026-07-01")  # the lock is free: from the state
+    assert RfmSnapshot.objects.get(is_current=True).from_state
+    assert RfmState.objects.get().as_of == date(2026, 7, 1)

@@ -213,3 +213,28 @@ def test_purchase_days_across_the_bitmap_words_give_the_right_gaps(store):
     # percentile_cont over 1 1 63 63 65 71 90: P50 63, P80 at 4.8: 65 + 0.8 × 6, P95 at 5.7:
     # 71 + 0.7 × 19
     assert snapshot.lifecycle_cuts == pytest.approx([63.0, 69.8, 84.3])
+
+
+def test_each_snapshot_has_a_table_of_rows_and_a_deleted_ones_goes_with_the_next_run(fixture_mall):
+    from django.db import connection
+
+    def partitions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'analytics_rfmrow'::regclass ORDER BY 1"
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    first = services.rfm_snapshot_build(as_of=AS_OF, window_days=10)
+    second = services.rfm_snapshot_build(as_of=date(2026, 7, 3), window_days=10)
+    assert {f"analytics_rfmrow_s{first.pk}", f"analytics_rfmrow_s{second.pk}"} <= partitions()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM analytics_rfmrow_s{first.pk}")  # noqa: S608
+        assert cursor.fetchone()[0] == 5
+    first.delete()  # its rows go (Django's cascade), its table stays until the next run
+    assert not RfmRow.objects.filter(snapshot_id=first.pk).exists()
+    third = services.rfm_snapshot_build(as_of=date(2026, 7, 4), window_days=10)
+    assert f"analytics_rfmrow_s{first.pk}" not in partitions()
+    assert {f"analytics_rfmrow_s{second.pk}", f"analytics_rfmrow_s{third.pk}"} <= partitions()
+    assert "analytics_rfmrow_default" in partitions()

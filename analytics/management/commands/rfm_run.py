@@ -15,10 +15,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--as-of", type=date.fromisoformat, default=None, metavar="DATE")
         parser.add_argument("--window-days", type=int, default=None, metavar="N")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Scan the window's receipts (and write the running state anew) even where the "
+            "running state would serve.",
+        )
 
-    def handle(self, *args, as_of, window_days, **options):
+    def handle(self, *args, as_of, window_days, full, **options):
         try:
-            snapshot = rfm_snapshot_build(as_of=as_of, window_days=window_days)
+            snapshot = rfm_snapshot_build(as_of=as_of, window_days=window_days, full=full)
         except ServiceError as error:
             raise CommandError(str(error)) from error
         seconds = (snapshot.finished_at - snapshot.started_at).total_seconds()
