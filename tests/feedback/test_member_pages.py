@@ -123,6 +123,15 @@ def test_bad_input_is_a_form_error_and_keeps_what_was_typed(
     html = response.content.decode()
     if field != "details":
         assert "买的牛奶过期了" in html  # the typed text stays
+    assert "data-photos-again" not in html  # no photos were sent: none to choose again
+    assert not Ticket.objects.exists()
+
+
+def test_a_form_error_asks_for_the_photos_sent_with_it_again(me, goods_complaint, store):
+    data = fields(goods_complaint, store, contact_phone="")
+    response = me.post("/m/feedback/new/", {**data, "photos": [photo(jpeg_bytes())]})
+    assert response.status_code == 400
+    assert "请重新选择照片" in response.content.decode()
     assert not Ticket.objects.exists()
 
 
