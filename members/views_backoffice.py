@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -9,7 +10,7 @@ from core.exceptions import ServiceError
 from core.once import submit_once
 from members.forms import MessagePushForm, PiiRevealForm
 from members.messaging import messages_push_by_staff
-from members.models import Member, MemberProfile
+from members.models import Member, MemberProfile, RegistrationChannel
 from members.panels import member_panels
 from members.scoping import scoped_members
 from members.services import member_pii_reveal
@@ -58,10 +59,18 @@ def _member_detail(request, member, *, form, revealed=None, status=200):
     )
 
 
+def _member_in_scope(user, member_id: int) -> Member:
+    """The member, with the name of their registration channel (channel_name), or a 404."""
+    channel = RegistrationChannel.objects.filter(code=OuterRef("channel")).values("name")[:1]
+    return get_object_or_404(
+        _members_in_scope(user).annotate(channel_name=Subquery(channel)), pk=member_id
+    )
+
+
 @backoffice_required(perm="members.view_member")
 def member_detail(request, member_id: int):
     """One member, with personal data masked; out of the staff member's scope is a 404."""
-    member = get_object_or_404(_members_in_scope(request.user), pk=member_id)
+    member = _member_in_scope(request.user, member_id)
     return _member_detail(request, member, form=PiiRevealForm())
 
 
@@ -70,7 +79,7 @@ def member_detail(request, member_id: int):
 @backoffice_required(perm="members.reveal_member_pii")
 def member_reveal(request, member_id: int):
     """Show one full value (phone or ID number) for a stated reason; each call is audited."""
-    member = get_object_or_404(_members_in_scope(request.user), pk=member_id)
+    member = _member_in_scope(request.user, member_id)
     form = PiiRevealForm(request.POST)
     if form.is_valid():
         field = form.cleaned_data["field"]

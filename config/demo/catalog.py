@@ -224,3 +224,10 @@ CHANNELS = [
     ("event_2025_anniversary", 10),
     ("referral", 10),
 ]
+CHANNEL_NAMES = {
+    "store_desk": "门店服务台",
+    "pos_qr": "收银台二维码",
+    "wechat_menu": "公众号菜单",
+    "event_2025_anniversary": "2025 周年庆活动",
+    "referral": "老会员推荐",
+}

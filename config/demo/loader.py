@@ -37,7 +37,13 @@ from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Receipt, ReceiptLine
 from members.cards import card_no_random
-from members.models import CardPageSettings, Member, MenuButton, StaffProfile
+from members.models import (
+    CardPageSettings,
+    Member,
+    MenuButton,
+    RegistrationChannel,
+    StaffProfile,
+)
 from mining.models import MiningRun
 from pos.models import PosTerminal
 from stores.models import Brand, Category, Division, Floor, Region, Shop, Sku, Store
@@ -130,6 +136,7 @@ def demo_reset() -> None:
             Floor,
             Category,
             StaffProfile,
+            RegistrationChannel,
             Store,
             Region,
             RfmSnapshot,
@@ -159,6 +166,10 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
     as_of = timezone.localtime(as_of).replace(second=0, microsecond=0)
     with transaction.atomic():
         stores = _stores()
+        RegistrationChannel.objects.bulk_create(
+            RegistrationChannel(code=code, name=catalog.CHANNEL_NAMES[code])
+            for code, _weight in catalog.CHANNELS
+        )
         items = _catalog(stores)
         result = DemoResult(staff=_staff(stores))
         _card_page(stores)

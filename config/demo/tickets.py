@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Case, DateTimeField, Value, When
+from django.db.models import Case, DateTimeField, Exists, OuterRef, Value, When
 from django.utils import timezone
 
 from coupons.models import Coupon, CouponTemplate
@@ -33,6 +33,7 @@ from feedback.models import (
     TicketType,
 )
 from feedback.sla import business_deadline
+from loyalty.models import Receipt
 from members.models import Member, Message
 from stores.models import Shop, Store
 
@@ -109,7 +110,11 @@ def demo_feedback(rng: random.Random, *, tickets: int, months: int, as_of: datet
                     "is_supervisor": supervisor,
                 },
             )
-    members = list(Member.objects.filter(status=Member.Status.ACTIVE).order_by("pk")[:2000])
+    # Members who have bought something: a goods complaint comes from a customer.
+    bought = Receipt.objects.filter(member=OuterRef("pk"))
+    members = list(
+        Member.objects.filter(Exists(bought), status=Member.Status.ACTIVE).order_by("pk")[:2000]
+    )
     stores = {s.code: s for s in Store.objects.all()}
     if not tickets or not members or "S01" not in stores or not users:
         return {"tickets": 0}

@@ -283,6 +283,17 @@ def test_a_member_without_history_shows_empty_panels(client, db, loyalty_default
     assert "暂无" in html or "尚未" in html
 
 
+def test_the_registration_channel_is_named(client, db, loyalty_defaults):
+    from members.models import RegistrationChannel
+
+    RegistrationChannel.objects.create(code="pos_qr", name="收银台二维码")
+    named, unknown = MemberFactory(channel="pos_qr"), MemberFactory(channel="flyer_2019")
+    hq = staff(Role.HQ_ADMIN)
+
+    assert "<td>收银台二维码</td>" in get_page(client, named, hq).content.decode()
+    assert "<td>flyer_2019</td>" in get_page(client, unknown, hq).content.decode()
+
+
 def test_panels_are_ordered_by_their_slot_then_by_registration(monkeypatch):
     monkeypatch.setattr(panels, "_panels", [])
 
