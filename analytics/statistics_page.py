@@ -3,7 +3,6 @@ ECharts option and the tables of the numbers behind it (shown under the chart an
 as CSV). Presentation only: the figures come from the selectors as they are."""
 
 import functools
-from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.utils.translation import get_language, gettext_lazy, pgettext
@@ -12,11 +11,9 @@ from django.utils.translation import gettext as _
 from analytics import statistics as stats
 from analytics.abc import ABC_CUT_A, ABC_CUT_B
 from analytics.models import LifecycleStage
-from core.money import fen_to_yuan
+from core.charts import INT, PCT, TEXT, YUAN, Chart, Table, period_label, pie
 from members.models import Member
 
-# Column kinds: how a cell is shown and exported
-TEXT, INT, YUAN, PCT = "text", "int", "yuan", "pct"
 TOP_ITEMS = 15  # bars drawn in the consumption charts (the table and CSV hold every row)
 CACHE_SECONDS = 10 * 60
 NO_CHART = ""  # cached for a section that had nothing to show
@@ -37,75 +34,6 @@ WEEKDAYS = [
     gettext_lazy("Sat"),
     gettext_lazy("Sun"),
 ]
-
-
-@dataclass
-class Table:
-    columns: list[tuple[str, str]]  # (heading, kind)
-    rows: list[list]
-    caption: str = ""
-
-    def headings(self) -> list[dict]:
-        return [{"text": heading, "number": kind != TEXT} for heading, kind in self.columns]
-
-    def display_rows(self) -> list[list[dict]]:
-        return [
-            [
-                {"text": _display_cell(value, kind), "number": kind != TEXT}
-                for value, (_h, kind) in zip(row, self.columns, strict=True)
-            ]
-            for row in self.rows
-        ]
-
-    def csv_rows(self) -> list[list]:
-        return [
-            [_csv_cell(value, kind) for value, (_h, kind) in zip(row, self.columns, strict=True)]
-            for row in self.rows
-        ]
-
-
-@dataclass
-class Chart:
-    key: str
-    section: str
-    title: str
-    option: dict | None  # None: nothing to draw (no snapshot yet, no data)
-    tables: list[Table] = field(default_factory=list)
-    note: str = ""
-    tall: bool = False
-    figures: list[tuple[str, str]] = field(default_factory=list)  # headline cards: (label, value)
-
-    @property
-    def option_id(self) -> str:
-        return f"chart-{self.key}-option"
-
-    def csv_tables(self) -> list[tuple[str, list, list]]:
-        return [
-            (
-                f"{self.title} · {t.caption}" if t.caption else self.title,
-                [heading for heading, _kind in t.columns],
-                t.csv_rows(),
-            )
-            for t in self.tables
-        ]
-
-
-def _display_cell(value, kind) -> str:
-    if value is None:
-        return "—"
-    if kind == YUAN:
-        return fen_to_yuan(value)
-    if kind == INT:
-        return f"{value:,}"
-    return str(value)
-
-
-def _csv_cell(value, kind):
-    if value is None:
-        return ""
-    if kind == YUAN:
-        return fen_to_yuan(value, grouping=False)
-    return value
 
 
 def _yuan(fen) -> float:
@@ -136,33 +64,12 @@ def _category(names, values, *, name, horizontal=False, percent_labels=None) -> 
     return option
 
 
-def _pie(items, *, name) -> dict:
-    return {
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
-        "legend": {"type": "scroll", "bottom": 0},
-        "series": [
-            {
-                "type": "pie",
-                "name": name,
-                "radius": ["32%", "56%"],
-                "center": ["50%", "45%"],
-                "label": {"formatter": "{d}%", "overflow": "none"},
-                "data": [{"name": n, "value": v} for n, v in items],
-            }
-        ],
-    }
-
-
-def _period_label(period, grain: str) -> str:
-    return period.strftime("%Y-%m") if grain == "month" else period.isoformat()
-
-
 # --- Members --------------------------------------------------------------------------------
 
 
 def growth(f, grain: str) -> Chart:
     data = stats.members_growth(f, grain=grain)
-    labels = [_period_label(p["period"], grain) for p in data["points"]]
+    labels = [period_label(p["period"], grain) for p in data["points"]]
     new_name, total_name = _("New members"), _("Members (cumulative)")
     option = {
         "tooltip": {"trigger": "axis"},
@@ -200,7 +107,7 @@ def growth(f, grain: str) -> Chart:
         (_("New members in the range"), f"{data['new']:,}"),
     ]
     return Chart(
-        "growth", "members", _("Members and growth"), option, [table], note, figures=figures
+        "growth", _("Members and growth"), option, [table], note, figures=figures, section="members"
     )
 
 
@@ -208,8 +115,10 @@ def channels(f) -> Chart:
     rows = stats.new_members_by_channel(f)
     total = sum(r["members"] for r in rows)
     names = [r["name"] or r["channel"] or _("No channel (direct)") for r in rows]
-    option = _pie(
-        list(zip(names, [r["members"] for r in rows], strict=True)), name=_("New members")
+    option = pie(
+        list(zip(names, [r["members"] for r in rows], strict=True)),
+        name=_("New members"),
+        label_overflow="none",
     )
     table = Table(
         [
@@ -225,10 +134,10 @@ def channels(f) -> Chart:
     )
     return Chart(
         "channels",
-        "members",
         _("New members by registration channel"),
         option if rows else None,
         [table],
+        section="members",
     )
 
 
@@ -245,7 +154,9 @@ def tiers(f) -> Chart:
         [[n, r["members"], s] for n, r, s in zip(names, rows, shares, strict=True)],
     )
     note = _("Members without a points account or tier yet count in the entry tier.")
-    return Chart("tiers", "members", _("Members by tier"), option if total else None, [table], note)
+    return Chart(
+        "tiers", _("Members by tier"), option if total else None, [table], note, section="members"
+    )
 
 
 def pyramid(f) -> Chart:
@@ -278,7 +189,7 @@ def pyramid(f) -> Chart:
     total = sum(r["M"] + r["F"] + r["U"] for r in rows)
     note = _("Age today; members of unknown gender are in the table only.")
     return Chart(
-        "pyramid", "members", _("Gender and age"), option if total else None, [table], note
+        "pyramid", _("Gender and age"), option if total else None, [table], note, section="members"
     )
 
 
@@ -300,10 +211,10 @@ def regions(f) -> Chart:
     )
     return Chart(
         "regions",
-        "members",
         _("Members by region (home store)"),
         option if total else None,
         [table],
+        section="members",
     )
 
 
@@ -314,7 +225,7 @@ def rfm_classes(f) -> Chart:
     data = stats.rfm_class_counts(f)
     title = _("RFM classes")
     if data is None:
-        return Chart("rfm", "value", title, None, [], _("No RFM snapshot yet."))
+        return Chart("rfm", title, None, [], _("No RFM snapshot yet."), section="value")
     names = [c["label"] for c in data["classes"]]
     option = _category(
         names,
@@ -328,7 +239,7 @@ def rfm_classes(f) -> Chart:
         [[c["label"], c["members"], c["share"]] for c in data["classes"]],
     )
     note = _("Current snapshot as of %(date)s.") % {"date": data["as_of"].isoformat()}
-    return Chart("rfm", "value", title, option if data["total"] else None, [table], note)
+    return Chart("rfm", title, option if data["total"] else None, [table], note, section="value")
 
 
 def rfm_trend(f) -> Chart:
@@ -350,7 +261,12 @@ def rfm_trend(f) -> Chart:
     )
     note = _("The last snapshot of each month in the range.")
     return Chart(
-        "rfm_trend", "value", _("RFM classes over time"), option if dates else None, [table], note
+        "rfm_trend",
+        _("RFM classes over time"),
+        option if dates else None,
+        [table],
+        note,
+        section="value",
     )
 
 
@@ -358,23 +274,29 @@ def lifecycle(f) -> Chart:
     data = stats.lifecycle_shares(f)
     title = _("Lifecycle stages")
     if data is None:
-        return Chart("lifecycle", "value", title, None, [], _("No RFM snapshot yet."))
+        return Chart("lifecycle", title, None, [], _("No RFM snapshot yet."), section="value")
     labels = {s.value: str(s.label) for s in LifecycleStage} | {"": _("No stage")}
     names = [labels[s["code"]] for s in data["stages"]]
-    option = _pie(list(zip(names, [s["members"] for s in data["stages"]], strict=True)), name=title)
+    option = pie(
+        list(zip(names, [s["members"] for s in data["stages"]], strict=True)),
+        name=title,
+        label_overflow="none",
+    )
     table = Table(
         [(_("Stage"), TEXT), (_("Members"), INT), (_("Share (%)"), PCT)],
         [[n, s["members"], s["share"]] for n, s in zip(names, data["stages"], strict=True)],
     )
     note = _("Current snapshot as of %(date)s.") % {"date": data["as_of"].isoformat()}
-    return Chart("lifecycle", "value", title, option if data["total"] else None, [table], note)
+    return Chart(
+        "lifecycle", title, option if data["total"] else None, [table], note, section="value"
+    )
 
 
 def predicted_value(f) -> Chart:
     data = stats.predicted_value_distribution(f)
     title = _("Predicted value (next 365 days)")
     if data is None:
-        return Chart("clv", "value", title, None, [], _("No predicted value run yet."))
+        return Chart("clv", title, None, [], _("No predicted value run yet."), section="value")
     names = [
         (
             f"¥{b['low_fen'] // 100:,}–{b['high_fen'] // 100:,}"
@@ -403,7 +325,7 @@ def predicted_value(f) -> Chart:
         ],
     )
     note = _("Current run as of %(date)s.") % {"date": data["as_of"].isoformat()}
-    return Chart("clv", "value", title, option if data["members"] else None, [table], note)
+    return Chart("clv", title, option if data["members"] else None, [table], note, section="value")
 
 
 # --- Purchases --------------------------------------------------------------------------------
@@ -434,7 +356,9 @@ def _consumption(key: str, title: str, column: str, rows: list[dict], names: lis
         "Member purchases in the range, refunds deducted when they happen; bags, parking and other"
         " non-merchandise left out. The chart shows the top %(n)s."
     ) % {"n": TOP_ITEMS}
-    return Chart(key, "purchases", title, option if rows else None, [table], note, tall=True)
+    return Chart(
+        key, title, option if rows else None, [table], note, tall=True, section="purchases"
+    )
 
 
 def by_category(f, cube) -> Chart:
@@ -495,17 +419,17 @@ def heatmap(f) -> Chart:
     note = _("Member sale receipts per weekday and hour, Shanghai time.")
     return Chart(
         "heatmap",
-        "purchases",
         _("Purchases by weekday and hour"),
         option if peak else None,
         [table],
         note,
+        section="purchases",
     )
 
 
 def first_purchase(f, grain: str) -> Chart:
     data = stats.first_purchase_within_days(f, grain=grain)
-    labels = [_period_label(p["period"], grain) for p in data["points"]]
+    labels = [period_label(p["period"], grain) for p in data["points"]]
     new_name, bought_name, share_name = (
         _("New members"),
         _("Bought within 7 days"),
@@ -547,12 +471,12 @@ def first_purchase(f, grain: str) -> Chart:
     )
     return Chart(
         "first_purchase",
-        "purchases",
         _("First purchase within 7 days of joining"),
         option if data["new"] else None,
         [table],
         note,
         figures=[(_("Bought within 7 days of joining"), f"{data['share']}%")],
+        section="purchases",
     )
 
 
@@ -582,7 +506,6 @@ def repurchase(f) -> Chart:
     )
     return Chart(
         "repurchase",
-        "purchases",
         _("Repurchase rate"),
         option if data["buyers"] else None,
         [table],
@@ -591,6 +514,7 @@ def repurchase(f) -> Chart:
             (_("Buyers in the range"), f"{data['buyers']:,}"),
             (_("Repurchase rate"), f"{data['rate']}%"),
         ],
+        section="purchases",
     )
 
 
@@ -608,11 +532,11 @@ def monthly_active(f) -> Chart:
     any_active = any(r["members"] for r in rows)
     return Chart(
         "mau",
-        "purchases",
         _("Monthly active members"),
         option if any_active else None,
         [table],
         note,
+        section="purchases",
     )
 
 
@@ -680,7 +604,9 @@ def _abc(key: str, title: str, data: dict, item_name: str) -> Chart:
         "Ranked by net sales in the range: A while the value ranked above is under %(a)s%% of the"
         " total, B under %(b)s%%, then C."
     ) % {"a": ABC_CUT_A, "b": ABC_CUT_B}
-    return Chart(key, "abc", title, option if data["items"] else None, [classes, curve], note)
+    return Chart(
+        key, title, option if data["items"] else None, [classes, curve], note, section="abc"
+    )
 
 
 def abc_members(f) -> Chart:
@@ -723,12 +649,12 @@ def _registered(key: str, section):
         columns = [(str(c), TEXT if i == 0 else INT) for i, c in enumerate(data["columns"])]
         return Chart(
             key,
-            "more",
             str(data["title"]),
             _category(names, values, name=str(data["columns"][1]), horizontal=True)
             if names
             else None,
             [Table(columns, [list(r) for r in data["rows"]])],
+            section="more",
         )
 
     return build

@@ -2,14 +2,12 @@
 turned into an ECharts option and the table of the numbers behind it (shown under the chart
 and exported as CSV). Presentation only: the figures come from the selectors as they are."""
 
-from dataclasses import dataclass, field
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.charts import INT, NUM, PCT, TEXT, Chart, Table, period_label, pie
 from feedback import statistics as stats
 
-TEXT, INT, NUM, PCT = "text", "int", "num", "pct"
 POSITIVE, NEGATIVE = "#3b8b5a", "#c2554d"
 
 PAGES = [
@@ -18,61 +16,6 @@ PAGES = [
     ("tags", gettext_lazy("Tag statistics")),
     ("handlers", gettext_lazy("Handlers")),
 ]
-
-
-@dataclass
-class Table:
-    columns: list[tuple[str, str]]  # (heading, kind)
-    rows: list[list]
-    caption: str = ""
-
-    def headings(self) -> list[dict]:
-        return [{"text": heading, "number": kind != TEXT} for heading, kind in self.columns]
-
-    def display_rows(self) -> list[list[dict]]:
-        return [
-            [
-                {"text": _display(value, kind), "number": kind != TEXT}
-                for value, (_h, kind) in zip(row, self.columns, strict=True)
-            ]
-            for row in self.rows
-        ]
-
-    def csv_rows(self) -> list[list]:
-        return [["" if value is None else value for value in row] for row in self.rows]
-
-
-@dataclass
-class Chart:
-    key: str
-    title: str
-    option: dict | None  # None: nothing to draw
-    tables: list[Table] = field(default_factory=list)
-    note: str = ""
-    tall: bool = False
-    figures: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def option_id(self) -> str:
-        return f"chart-{self.key}-option"
-
-    def csv_tables(self) -> list[tuple[str, list, list]]:
-        return [
-            (
-                f"{self.title} · {t.caption}" if t.caption else self.title,
-                [heading for heading, _kind in t.columns],
-                t.csv_rows(),
-            )
-            for t in self.tables
-        ]
-
-
-def _display(value, kind) -> str:
-    if value is None:
-        return "—"
-    if kind == INT:
-        return f"{value:,}"
-    return str(value)
 
 
 def _hours(minutes) -> float | None:
@@ -113,33 +56,12 @@ def _bars(names, series, *, horizontal=False, stack=None, percent=False) -> dict
     return option
 
 
-def _pie(items, *, name) -> dict:
-    return {
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
-        "legend": {"type": "scroll", "bottom": 0},
-        "series": [
-            {
-                "type": "pie",
-                "name": name,
-                "radius": ["32%", "56%"],
-                "center": ["50%", "45%"],
-                "label": {"formatter": "{d}%"},
-                "data": [{"name": n, "value": v} for n, v in items],
-            }
-        ],
-    }
-
-
-def _label(period, grain: str) -> str:
-    return period.strftime("%Y-%m") if grain == "month" else period.isoformat()
-
-
 # --- 反馈统计 ----------------------------------------------------------------------------------
 
 
 def over_time(f, grain: str) -> Chart:
     data = stats.tickets_over_time(f, grain=grain)
-    labels = [_label(p, grain) for p in data["periods"]]
+    labels = [period_label(p, grain) for p in data["periods"]]
     series = [(t["name"], t["counts"], None) for t in data["types"]]
     option = _bars(labels, series, stack="tickets") if series else None
     if option:
@@ -179,7 +101,7 @@ def by_type(f) -> Chart:
     return Chart(
         "by_type",
         _("Tickets by type"),
-        _pie([(r["name"], r["tickets"]) for r in rows], name=_("Tickets")) if total else None,
+        pie([(r["name"], r["tickets"]) for r in rows], name=_("Tickets")) if total else None,
         [table],
         figures=[(_("Complaints"), f"{complaints:,}")],
     )
