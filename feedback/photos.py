@@ -25,11 +25,8 @@ def ticket_photo_name(instance=None, filename: str = "") -> str:
     return f"feedback/{secrets.token_hex(16)}.jpg"
 
 
-def ticket_photo_clean(upload, *, max_bytes: int | None = None) -> ContentFile:
+def ticket_photo_clean(upload, *, max_bytes: int) -> ContentFile:
     """The upload as a JPEG without metadata; PhotoRejected (a ServiceError with a reason) for
-    a file over `max_bytes` (default: the desk's policy), a non-picture or a polyglot."""
-    if max_bytes is None:
-        from feedback.models import FeedbackSettings  # models import this module
-
-        max_bytes = FeedbackSettings.current().photo_max_bytes
+    a file over `max_bytes` (the desk's policy, FeedbackSettings.photo_max_bytes), a
+    non-picture or a polyglot."""
     return photo_clean(upload, max_side=MAX_SIDE, max_bytes=max_bytes)

@@ -153,14 +153,3 @@ def test_a_submitted_photo_is_stored_privately_without_exif(submit, roots):
     assert b"TestPhone" not in path.read_bytes()
     with pytest.raises(ValueError):
         photo.image.url  # noqa: B018 - private files have no address
-
-
-@pytest.mark.django_db
-def test_the_size_limit_defaults_to_the_desks_policy(feedback_defaults):
-    from feedback.models import FeedbackSettings
-
-    FeedbackSettings.objects.filter(pk=1).update(photo_max_bytes=MB)
-    with pytest.raises(PhotoRejected) as info:
-        ticket_photo_clean(upload(jpeg_bytes() + b"\0" * MB))
-    assert info.value.code == "photo_too_large"
-    assert ticket_photo_clean(upload(jpeg_bytes()))
