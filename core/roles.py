@@ -49,6 +49,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_pointsentry",
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
+        # the points mall's desk: pickups verified, redemptions recorded at the store's desk
+        "mall.view_goods",
+        "mall.view_redemption",
+        "mall.view_redemptionevent",
+        "mall.verify_redemption",
         # the store's tickets: handled by the store's own desk, compensation within its cap
         "feedback.view_ticket",
         "feedback.change_ticket",
@@ -90,6 +95,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.view_pointsentry",
         "loyalty.view_receiptclaim",
         "loyalty.change_receiptclaim",
+        # the points mall's desk: pickups verified, redemptions recorded at the store's desk
+        "mall.view_goods",
+        "mall.view_redemption",
+        "mall.view_redemptionevent",
+        "mall.verify_redemption",
         # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
         "coupons.view_coupon",
         "coupons.change_coupon",
