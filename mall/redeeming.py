@@ -402,6 +402,51 @@ def redemption_ship(*, redemption: Redemption, actor, carrier: str, tracking_no:
     return redemption
 
 
+def redemption_deliver(*, redemption: Redemption, actor) -> Redemption:
+    """Record that a shipped redemption reached the member. Locks the redemption row."""
+    _require(actor, "mall.change_redemption")
+    with transaction.atomic():
+        redemption = _locked_in_scope(redemption.pk, actor)
+        if redemption.status != Status.SHIPPED:
+            _refuse(
+                _("This redemption is %(status)s, not shipped."),
+                "not_shipped",
+                status=redemption.get_status_display(),
+            )
+        redemption.status = Status.DELIVERED
+        redemption.save(update_fields=["status"])
+        _event(redemption, Status.DELIVERED, actor=actor)
+        audit_log(actor=actor, action="mall.redemption.delivered", target=redemption)
+    return redemption
+
+
+def goods_stock_adjust(*, goods: Goods, delta: int, actor, reason: str = "") -> Goods:
+    """Restock (delta > 0) or take stock off the shelf (delta < 0) relative to what is there
+    now, never by writing an absolute figure read earlier: a form that saved `stock` would
+    undo the redemptions made while it was open. Refused below zero."""
+    _require(actor, "mall.change_goods")
+    if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
+        _refuse(_("Enter a whole number of items other than 0."), "delta")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mall_goods SET stock = stock + %s WHERE id = %s AND stock + %s >= 0"
+                " RETURNING stock",
+                [delta, goods.pk, delta],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            _refuse(_("There are fewer items in stock than that."), "below_zero")
+        audit_log(
+            actor=actor,
+            action="mall.goods.stock_adjusted",
+            target=goods,
+            data={"delta": delta, "stock": row[0], "reason": reason[:200]},
+        )
+    goods.stock = row[0]
+    return goods
+
+
 def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redemption:
     """Cancel a redemption not yet handed over: the points go back through the ledger, the
     stock back on the shelf, unused coupons are voided (a used one refuses the cancel).

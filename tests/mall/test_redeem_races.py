@@ -158,3 +158,33 @@ def test_the_same_idempotency_key_at_once_is_one_redemption_spending_once(store)
     assert goods.stock == 49
     assert points_balance(member_id=member.pk) == 900
     assert ledger_check() == []
+
+
+def test_cancel_and_pickup_at_once_one_wins_and_points_come_back_at_most_once(store):
+    from core.roles import Role
+    from mall.redeeming import redemption_cancel, redemption_verify
+    from tests.members.factories import StaffFactory
+
+    (member,) = _members_with_points(store, 1, 1000)
+    goods = Goods.objects.create(name="台灯", points_price=100, stock=5)
+    goods.pickup_stores.set([store])
+    redemption = goods_redeem(member=member, goods=goods, delivery="pickup", idempotency_key="c")
+    hq = StaffFactory(user__role=Role.HQ_ADMIN).user
+
+    def work(i):
+        if i % 2:
+            return redemption_verify(code=redemption.code, actor=hq)
+        return redemption_cancel(redemption=redemption, actor=hq, reason=f"取消 {i}")
+
+    outcomes = _race(10, work)
+
+    done = [o for o in outcomes if isinstance(o, Redemption)]
+    assert len(done) == 1, outcomes
+    assert all(isinstance(o, RedemptionError) for o in outcomes if o not in done)
+    goods.refresh_from_db()
+    if done[0].status == "cancelled":
+        assert (goods.stock, points_balance(member_id=member.pk)) == (5, 1000)
+    else:
+        assert (goods.stock, points_balance(member_id=member.pk)) == (4, 900)
+    assert PointsEntry.objects.filter(kind="refund").count() <= 1
+    assert ledger_check() == []

@@ -9,12 +9,14 @@ from coupons.models import Coupon
 from coupons.redeeming import coupon_use
 from loyalty.ledger import ledger_check, points_balance
 from loyalty.models import PointsEntry
-from mall.models import Redemption
+from mall.models import Goods, Redemption
 from mall.redeeming import (
     RedemptionError,
     goods_redeem,
+    goods_stock_adjust,
     redemption_at_desk,
     redemption_cancel,
+    redemption_deliver,
     redemption_ship,
     redemption_verify,
 )
@@ -210,3 +212,33 @@ def test_the_staff_list_is_scoped_and_filters_by_status(rich, goods, desk, hq, m
     assert set(staff_redemptions(user=desk)) == {here, express}  # the member's home store
     assert list(staff_redemptions(user=hq, status="pending_shipment")) == [express]
     assert list(staff_redemptions(user=hq, code=here.code.lower())) == [here]
+
+
+def test_delivery_follows_shipping(rich, make_goods, hq):
+    goods = make_goods(offers_pickup=False, offers_express=True)
+    redemption = goods_redeem(member=rich, goods=goods, delivery="express", idempotency_key="d")
+    with pytest.raises(RedemptionError) as refused:
+        redemption_deliver(redemption=redemption, actor=hq)
+    assert refused.value.code == "not_shipped"
+    redemption_ship(redemption=redemption, actor=hq, carrier="EMS", tracking_no="E1")
+    assert redemption_deliver(redemption=redemption, actor=hq).status == "delivered"
+    with pytest.raises(RedemptionError):
+        redemption_cancel(redemption=redemption, actor=hq, reason="太晚")
+
+
+def test_stock_moves_relative_to_what_is_there_and_never_below_zero(goods, staff_user, desk):
+    marketing = staff_user(Role.MARKETING)
+    Goods.objects.filter(pk=goods.pk).update(stock=3)  # redeemed while the form was open
+
+    assert goods_stock_adjust(goods=goods, delta=5, actor=marketing, reason="补货").stock == 8
+    with pytest.raises(RedemptionError) as refused:
+        goods_stock_adjust(goods=goods, delta=-9, actor=marketing)
+    assert refused.value.code == "below_zero"
+    for bad in (0, 1.5, "2", True):
+        with pytest.raises(RedemptionError):
+            goods_stock_adjust(goods=goods, delta=bad, actor=marketing)
+    with pytest.raises(PermissionDenied):
+        goods_stock_adjust(goods=goods, delta=1, actor=desk)
+    goods.refresh_from_db()
+    assert goods.stock == 8
+    assert AuditLog.objects.filter(action="mall.goods.stock_adjusted").count() == 1
