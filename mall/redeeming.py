@@ -150,7 +150,7 @@ def goods_redeem(
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
         raise ValueError("an idempotency key of 1 to 64 characters")
-    existing = _replay(member=member, key=key)
+    existing = _replay(member=member, key=key, goods=goods, qty=qty)
     if existing is not None:
         return existing
     if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= QTY_MAX:
@@ -189,7 +189,7 @@ def goods_redeem(
         account = account_get_or_create(member_id=member.pk)
         PointsAccount.objects.select_for_update().get(pk=account.pk)
         # Race condition: a retry of the same key may have committed while we waited.
-        existing = _replay(member=member, key=key)
+        existing = _replay(member=member, key=key, goods=goods, qty=qty)
         if existing is not None:
             return existing
         goods = Goods.objects.get(pk=goods.pk)
@@ -253,8 +253,13 @@ def goods_redeem(
     return redemption
 
 
-def _replay(*, member: Member, key: str) -> Redemption | None:
-    return Redemption.objects.filter(key=f"{member.pk}:{key}").first()
+def _replay(*, member: Member, key: str, goods: Goods, qty) -> Redemption | None:
+    """The redemption already made under `key`; a key reused for another good or quantity
+    is refused rather than answered with a redemption the caller did not ask for."""
+    redemption = Redemption.objects.filter(key=f"{member.pk}:{key}").first()
+    if redemption is not None and (redemption.goods_id, redemption.qty) != (goods.pk, qty):
+        _refuse(_("This request was already used for another redemption."), "key_reused")
+    return redemption
 
 
 def _unused_code() -> str:

@@ -63,11 +63,17 @@ def test_pickup_codes_are_unique_and_unguessable(rich, goods):
     assert all(set(c) <= set(redeeming.CODE_ALPHABET) for c in codes)
 
 
-def test_a_retry_with_the_same_key_returns_the_first_redemption_and_spends_once(rich, goods):
+def test_a_retry_with_the_same_key_returns_the_first_redemption_and_spends_once(
+    rich, goods, make_goods
+):
     first = redeem(rich, goods)
-    again = redeem(rich, goods, qty=3)
+    again = redeem(rich, goods)
 
     assert again.pk == first.pk
+    for changed in ({"qty": 3}, {"goods": make_goods(name="雨伞")}):
+        with pytest.raises(RedemptionError) as refused:
+            redeem(rich, **({"goods": goods} | changed))
+        assert refused.value.code == "key_reused"
     assert points_balance(member_id=rich.pk) == 900
     assert Redemption.objects.count() == 1
     assert PointsEntry.objects.filter(kind="redeem").count() == 1
