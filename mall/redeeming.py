@@ -546,3 +546,10 @@ def redemption_at_desk(
         if handed_over and redemption.status == Status.PENDING_PICKUP:
             redemption = redemption_verify(code=redemption.code, actor=actor)
     return redemption
+
+
+def member_redemptions_erase(*, member_id: int) -> dict:
+    """An account being deleted (注销): the delivery addresses copied onto its redemptions
+    are erased; the redemptions stay, without them, for stock and points history."""
+    count = Redemption.objects.filter(member_id=member_id).exclude(address={}).update(address={})
+    return {"redemption_addresses": count}

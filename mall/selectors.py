@@ -54,3 +54,23 @@ def staff_redemptions(*, user, status: str = "", code: str = "") -> QuerySet:
     if code:
         rows = rows.filter(code=code.strip().upper())
     return rows
+
+
+def member_redemptions_export(member: Member) -> list[dict]:
+    """The member's redemptions, for the data download (PIPL Art. 45)."""
+    return [
+        {
+            "code": r.code,
+            "goods": r.goods.name,
+            "qty": r.qty,
+            "points": r.points,
+            "delivery": r.delivery,
+            "status": r.status,
+            "pickup_store": r.pickup_store.code if r.pickup_store else "",
+            "address": r.address,
+            "carrier": r.carrier,
+            "tracking_no": r.tracking_no,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in member_redemptions(member=member).order_by("created_at", "id")
+    ]

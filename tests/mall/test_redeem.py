@@ -281,3 +281,22 @@ def test_roles_desk_staff_verify_marketing_edits(staff_user):
         assert not user.has_perm("mall.change_goods")
     assert marketing.has_perm("mall.change_goods")
     assert not analyst.has_perm("mall.verify_redemption")
+
+
+def test_the_data_download_holds_the_redemptions_and_deletion_erases_their_addresses(
+    rich, make_goods
+):
+    from members.signals import member_data_erasers, member_data_exporters
+
+    goods = make_goods(offers_express=True)
+    redemption = redeem(rich, goods, delivery="express")
+
+    exported = member_data_exporters()["redemptions"](rich)
+    assert [(r["code"], r["address"]["detail"]) for r in exported] == [
+        (redemption.code, rich.addresses.get().detail)
+    ]
+    for erase in member_data_erasers():
+        erase(member_id=rich.pk)
+    redemption.refresh_from_db()
+    assert redemption.address == {}
+    assert Redemption.objects.filter(pk=redemption.pk).exists()
