@@ -21,7 +21,13 @@ from core.exceptions import PermissionDenied, ServiceError
 from coupons.issuing import campaign_get_or_create, coupon_issue
 from coupons.models import Campaign, Coupon
 from coupons.redeeming import coupon_void
-from loyalty.ledger import account_get_or_create, points_post, points_spend
+from loyalty.ledger import (
+    InsufficientPoints,
+    account_get_or_create,
+    points_balance,
+    points_post,
+    points_spend,
+)
 from loyalty.models import PointsAccount, PointsEntry
 from mall.models import Goods, Redemption, RedemptionEvent
 from mall.selectors import redemptions_scoped
@@ -108,6 +114,18 @@ def _pickup_store_for(goods: Goods, member: Member, wanted: Store | None) -> Sto
     return None  # unreachable
 
 
+def _check_limit(member: Member, goods: Goods, qty: int) -> None:
+    if goods.per_member_limit:
+        held = redeemed_qty(member_id=member.pk, goods_id=goods.pk)
+        if held + qty > goods.per_member_limit:
+            _refuse(
+                _("You can redeem at most %(limit)s of this item; you have %(held)s."),
+                "limit",
+                limit=goods.per_member_limit,
+                held=held,
+            )
+
+
 def _stock_take(goods: Goods, qty: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -130,6 +148,21 @@ def redeemed_qty(*, member_id: int, goods_id: int) -> int:
         .aggregate(n=Sum("qty"))["n"]
         or 0
     )
+
+
+def redeem_refusal(*, member: Member, goods: Goods, qty: int = 1) -> ServiceError | None:
+    """Why goods_redeem would refuse this now (for pages: the button and its reason), or None.
+    A read without locks: goods_redeem checks everything again under them."""
+    try:
+        _check_on_shelf(goods, timezone.now())
+        _check_limit(member, goods, qty)
+        if goods.stock < qty:
+            _refuse(_("Sorry, this item is out of stock."), "out_of_stock")
+        if points_balance(member_id=member.pk) < goods.points_price * qty:
+            raise InsufficientPoints()
+    except (RedemptionError, InsufficientPoints) as refused:
+        return refused
+    return None
 
 
 def goods_redeem(
@@ -194,15 +227,7 @@ def goods_redeem(
             return existing
         goods = Goods.objects.get(pk=goods.pk)
         _check_on_shelf(goods, now)
-        if goods.per_member_limit:
-            held = redeemed_qty(member_id=member.pk, goods_id=goods.pk)
-            if held + qty > goods.per_member_limit:
-                _refuse(
-                    _("You can redeem at most %(limit)s of this item; you have %(held)s."),
-                    "limit",
-                    limit=goods.per_member_limit,
-                    held=held,
-                )
+        _check_limit(member, goods, qty)
         if not _stock_take(goods, qty):
             _refuse(_("Sorry, this item is out of stock."), "out_of_stock")
         ledger_key = redeem_ledger_key(member_id=member.pk, key=key)

@@ -300,3 +300,18 @@ def test_the_data_download_holds_the_redemptions_and_deletion_erases_their_addre
     redemption.refresh_from_db()
     assert redemption.address == {}
     assert Redemption.objects.filter(pk=redemption.pk).exists()
+
+
+def test_redeem_refusal_tells_a_page_why_before_the_member_taps(rich, make_goods, store):
+    from mall.redeeming import redeem_refusal
+
+    assert redeem_refusal(member=rich, goods=make_goods()) is None
+    assert redeem_refusal(member=rich, goods=make_goods(stock=0)).code == "out_of_stock"
+    assert redeem_refusal(member=rich, goods=make_goods(points_price=1001)).code == (
+        "insufficient_points"
+    )
+    assert redeem_refusal(member=rich, goods=make_goods(is_active=False)).code == "inactive"
+    limited = make_goods(per_member_limit=1)
+    redeem(rich, limited)
+    assert redeem_refusal(member=rich, goods=limited).code == "limit"
+    assert points_balance(member_id=rich.pk) == 900  # asking spends nothing
