@@ -288,6 +288,15 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
     )
+    tier = models.ForeignKey(
+        "loyalty.Tier",
+        verbose_name=_("tier at filing"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The member's tier when the ticket was filed: its SLA target's tier."),
+    )
     details = models.TextField(_("details"), max_length=1000)
     contact_name = models.CharField(_("contact name"), max_length=32)
     contact_phone = models.CharField(_("contact phone"), max_length=20)

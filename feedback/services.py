@@ -107,11 +107,13 @@ def ticket_submit(
             code="too_many_photos",
             params={"count": policy.max_photos},
         )
-    target = selectors.sla_target_for(ticket_type=ticket_type, tier=selectors.member_tier(member))
+    tier = selectors.member_tier(member)
+    target = selectors.sla_target_for(ticket_type=ticket_type, tier=tier)
     calendar = selectors.service_calendar()
     now = timezone.now()
     fields = {
         "member": member,
+        "tier": tier,
         "ticket_type": ticket_type,
         "store": store,
         "brand": brand,

@@ -11,7 +11,7 @@ Who counts where:
 - SLA compliance judges a deadline once it is met or passed: met when the response (the
   resolution) came at or before its due time, missed when it came later or has not come
   and the due time has passed; tickets still within their time are not judged yet. The tier
-  is the member's tier now.
+  is the member's tier when the ticket was filed (its SLA target's tier).
 - Ratings count by the day they were given; the handler is the one who resolved the ticket.
 - Handlers' workload: open and overdue tickets now, tickets resolved in the range.
 """
@@ -343,8 +343,9 @@ def response_times(f: FeedbackStatsFilter, *, now: datetime | None = None) -> li
 
 
 def sla_compliance(f: FeedbackStatsFilter, *, now: datetime | None = None) -> list[dict]:
-    """Per ticket type and member tier (now): first responses and resolutions judged, met,
-    and the share met (None when none judged). The first row (type None) is the total."""
+    """Per ticket type and the member's tier when the ticket was filed: first responses and
+    resolutions judged, met, and the share met (None when none judged). The first row (type
+    None) is the total."""
     now = now or timezone.now()
     first_judged = Q(first_responded_at__isnull=False) | Q(first_response_due__lt=now)
     first_met = Q(first_responded_at__isnull=False, first_responded_at__lte=F("first_response_due"))
@@ -364,14 +365,14 @@ def sla_compliance(f: FeedbackStatsFilter, *, now: datetime | None = None) -> li
         .values(
             "ticket_type__name",
             "ticket_type__position",
-            "member__points_account__tier__name",
-            "member__points_account__tier__threshold",
+            "tier__name",
+            "tier__threshold",
         )
         .annotate(**measures)
         .order_by(
             "ticket_type__position",
             "ticket_type__name",
-            "-member__points_account__tier__threshold",
+            "-tier__threshold",
         )
     )
     total = tickets(f).aggregate(**measures)
@@ -396,7 +397,7 @@ def sla_compliance(f: FeedbackStatsFilter, *, now: datetime | None = None) -> li
     if not total["tickets"]:
         return []
     return [shaped(total, None, None)] + [
-        shaped(r, r["ticket_type__name"], r["member__points_account__tier__name"]) for r in rows
+        shaped(r, r["ticket_type__name"], r["tier__name"]) for r in rows
     ]
 
 

@@ -304,7 +304,7 @@ def sla(f) -> Chart:
         [table],
         _(
             "A deadline counts once met or passed; tickets still within their time are not"
-            " counted yet. The tier is the member's tier now."
+            " counted yet. The tier is the member's tier when the ticket was filed."
         ),
         figures=figures,
     )

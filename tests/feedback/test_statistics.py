@@ -109,6 +109,24 @@ def test_sla_compliance_judges_met_missed_and_not_yet_due(week, agent):
     assert sum(r["first_met"] for r in goods) == 1
 
 
+def test_sla_compliance_keeps_the_tier_a_ticket_was_filed_in(submit, member, agent):
+    from loyalty.ledger import account_get_or_create
+    from loyalty.models import PointsAccount, Tier
+
+    entry, top = Tier.objects.order_by("threshold")[0], Tier.objects.order_by("threshold").last()
+    account_get_or_create(member_id=member.pk)
+    PointsAccount.objects.filter(member=member).update(tier=entry)
+    ticket = submit()
+    assert ticket.tier == entry
+    PointsAccount.objects.filter(member=member).update(tier=top)  # promoted after filing
+    day = timezone.localdate()
+
+    rows = stats.sla_compliance(hq_filter(agent, start=day, end=day))
+
+    assert [(r["tier"], r["tickets"]) for r in rows[1:]] == [(entry.name, 1)]
+    assert submit().tier == top  # a ticket filed now is in the new tier
+
+
 def test_ticket_counts_by_type_status_and_over_time(week, agent):
     f = hq_filter(agent)
     assert stats.tickets_by_type(f) == [
