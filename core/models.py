@@ -65,3 +65,18 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return self.path
+
+
+class SingletonSettings(models.Model):
+    """A settings row of which there is one (pk 1): `current()` reads it, made with the
+    fields' defaults if a flush or a fresh database left none."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls):
+        return cls.objects.get_or_create(pk=1)[0]

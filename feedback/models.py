@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import SingletonSettings
 from core.roles import Role
 from feedback.photos import ticket_photo_name, ticket_photo_storage
 from members.models import Member
@@ -192,7 +193,7 @@ class ServiceDay(models.Model):
         return f"{self.date} {self.note}".strip()
 
 
-class FeedbackSettings(models.Model):
+class FeedbackSettings(SingletonSettings):
     """The service desk's policy (one row, pk=1)."""
 
     remind_before_minutes = models.PositiveIntegerField(
@@ -222,13 +223,6 @@ class FeedbackSettings(models.Model):
     class Meta:
         verbose_name = _("customer service settings")
         verbose_name_plural = _("customer service settings")
-
-    def __str__(self):
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> "FeedbackSettings":
-        return cls.objects.get_or_create(pk=1)[0]
 
 
 class CompensationCap(models.Model):

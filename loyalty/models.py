@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import SingletonSettings
 from loyalty.claim_photos import claim_photo_name, claim_photo_storage
 from members.models import Member
 from stores.models import Brand, Category, Division, Store
@@ -134,7 +135,7 @@ class ReceiptLine(models.Model):
         return f"{self.name} ×{self.qty}"
 
 
-class LoyaltySettings(models.Model):
+class LoyaltySettings(SingletonSettings):
     """The mall's points and tier policy (one row, edited in the admin)."""
 
     class TierBasis(models.TextChoices):
@@ -167,13 +168,6 @@ class LoyaltySettings(models.Model):
     class Meta:
         verbose_name = _("points and tier policy")
         verbose_name_plural = _("points and tier policy")
-
-    def __str__(self):
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> "LoyaltySettings":
-        return cls.objects.get_or_create(pk=1)[0]
 
 
 class EarnRule(models.Model):

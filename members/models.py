@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_national_id
+from core.models import SingletonSettings
 from members.cards import (
     CARD_NO_MAX_LENGTH,
     CARD_NO_PATTERN,
@@ -293,7 +294,7 @@ class MemberCardCode(models.Model):
         return f"{self.code[:4]}… {self.member_id}"
 
 
-class CardPageSettings(models.Model):
+class CardPageSettings(SingletonSettings):
     """How the member card page looks (one row, edited in the admin)."""
 
     class Layout(models.TextChoices):
@@ -307,13 +308,6 @@ class CardPageSettings(models.Model):
     class Meta:
         verbose_name = _("card page settings")
         verbose_name_plural = _("card page settings")
-
-    def __str__(self):
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> "CardPageSettings":
-        return cls.objects.get_or_create(pk=1)[0]
 
 
 class MenuButton(models.Model):

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import SingletonSettings
 from stores.models import Store
 
 
@@ -19,7 +20,7 @@ class Algorithm(models.TextChoices):
     APRIORI = "apriori", "Apriori"
 
 
-class MiningSettings(models.Model):
+class MiningSettings(SingletonSettings):
     """The nightly run's parameters (one row, edited by staff)."""
 
     # categories by default: "people who buy a dress buy a sun hat" (SKUs split that signal)
@@ -44,13 +45,6 @@ class MiningSettings(models.Model):
     class Meta:
         verbose_name = _("mining settings")
         verbose_name_plural = _("mining settings")
-
-    def __str__(self):
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def load(cls) -> "MiningSettings":
-        return cls.objects.get_or_create(pk=1)[0]
 
 
 class MiningRun(models.Model):

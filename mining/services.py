@@ -137,7 +137,7 @@ def mining_settings_update(*, actor, **fields) -> MiningSettings:
     from core.audit import audit_log
 
     with transaction.atomic():
-        current = MiningSettings.load()
+        current = MiningSettings.current()
         current = MiningSettings.objects.select_for_update().get(pk=current.pk)
         changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
         for name, value in changed.items():
@@ -150,7 +150,7 @@ def mining_settings_update(*, actor, **fields) -> MiningSettings:
 
 def mining_run_nightly_create(*, today=None) -> MiningRun | None:
     """The nightly run with the settings' parameters over the last window, or None if off."""
-    settings = MiningSettings.load()
+    settings = MiningSettings.current()
     if not settings.nightly_enabled:
         return None
     today = today or timezone.localdate()

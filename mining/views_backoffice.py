@@ -201,7 +201,7 @@ def compare(request):
 @submit_once
 def settings_edit(request):
     """The nightly run: on or off, and its parameters."""
-    current = MiningSettings.load()
+    current = MiningSettings.current()
     form = MiningSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         mining_settings_update(

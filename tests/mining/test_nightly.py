@@ -24,7 +24,7 @@ def test_the_nightly_run_is_scheduled_and_uses_the_settings(time_machine):
     assert task.enabled and (task.crontab.hour, task.crontab.minute) == ("5", "0")
 
     store = StoreFactory(code="S01")
-    settings = MiningSettings.load()
+    settings = MiningSettings.current()
     settings.window_days, settings.min_support, settings.min_confidence = 30, 0.5, 0.5
     settings.min_lift = 0
     settings.save()

@@ -484,7 +484,7 @@ def test_analysts_edit_the_nightly_settings(analyst):
     }  # nightly_enabled unticked: off
     response = analyst.post(reverse("backoffice:mining_settings"), form)
     assert response.status_code == 302
-    saved = MiningSettings.load()
+    saved = MiningSettings.current()
     assert (saved.level, saved.algorithm, saved.window_days) == ("brand", "apriori", 30)
     assert saved.min_support == 0.002 and not saved.nightly_enabled
     log = AuditLog.objects.get(action="mining.settings.changed")
@@ -498,7 +498,7 @@ def test_analysts_edit_the_nightly_settings(analyst):
     assert bad.status_code == 400
     assert "最小支持度须大于 0" in bad.content.decode()
     assert "少于 2 件商品的购物篮不含任何规则" in bad.content.decode()
-    assert MiningSettings.load().min_support == 0.002
+    assert MiningSettings.current().min_support == 0.002
 
 
 def test_the_form_is_prefilled_from_a_segment_link(analyst):
@@ -541,7 +541,7 @@ def test_runs_and_rules_are_read_only_in_the_admin(admin_client):
     assert admin_client.get("/admin/mining/miningrun/add/").status_code == 403
     assert admin_client.get("/admin/mining/rule/").status_code == 200
     assert admin_client.post(f"/admin/mining/miningrun/{run.pk}/delete/").status_code == 403
-    MiningSettings.load()
+    MiningSettings.current()
     assert admin_client.get("/admin/mining/miningsettings/1/change/").status_code == 200
 
 
