@@ -54,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mall.view_redemption",
         "mall.view_redemptionevent",
         "mall.verify_redemption",
+        "mall.view_lotterydraw",  # lottery prizes handed over at the desk
         # the store's tickets: handled by the store's own desk, compensation within its cap
         "feedback.view_ticket",
         "feedback.change_ticket",
@@ -78,6 +79,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "stores.change_shop",
         "stores.delete_shop",
         "stores.view_shop",
+        "stores.add_floormarker",
+        "stores.change_floormarker",
+        "stores.delete_floormarker",
+        "stores.view_floormarker",
         "stores.view_category",
         "stores.view_sku",
         "mall.*",
@@ -100,6 +105,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mall.view_redemption",
         "mall.view_redemptionevent",
         "mall.verify_redemption",
+        "mall.view_lotterydraw",  # lottery prizes handed over at the desk
         # the service desk's 核销 page: look a coupon up and redeem it (gift coupons)
         "coupons.view_coupon",
         "coupons.change_coupon",

@@ -127,6 +127,23 @@ class Floor(models.Model):
     name = models.CharField(_("name"), max_length=64, help_text=_("Main trade, e.g. women's wear"))
     order = models.SmallIntegerField(_("order"), help_text=_("Bottom to top; B1 is -1."))
     description = models.TextField(_("description"), blank=True)
+    plan = models.ImageField(
+        _("floor plan"),
+        upload_to="floors/",
+        blank=True,
+        help_text=_("An image of the floor plan; without one the plan is drawn from the shops."),
+    )
+    plan_aspect = models.PositiveSmallIntegerField(
+        _("plan height per 1000 width"),
+        default=600,
+        help_text=_("The plan's height for a width of 1000, e.g. 600 for a 5:3 plan."),
+    )
+    categories = models.ManyToManyField(
+        Category,
+        verbose_name=_("main categories"),
+        related_name="floors",
+        blank=True,
+    )
 
     class Meta:
         db_table = "mall_floor"
@@ -176,6 +193,12 @@ class Shop(models.Model):
     unit_no = models.CharField(_("unit number"), max_length=16)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_active = models.BooleanField(_("open"), default=True)
+    # The shop's rectangle on the floor plan, in per-mille of the plan's width (x, w) and of
+    # 1000 plan units (y, h; the plan is 1000 × plan_aspect units). NULL: not placed yet.
+    x = models.PositiveSmallIntegerField(_("left"), null=True, blank=True)
+    y = models.PositiveSmallIntegerField(_("top"), null=True, blank=True)
+    w = models.PositiveSmallIntegerField(_("width"), null=True, blank=True)
+    h = models.PositiveSmallIntegerField(_("height"), null=True, blank=True)
 
     class Meta:
         db_table = "mall_shop"
@@ -184,7 +207,61 @@ class Shop(models.Model):
         ordering = ["floor", "unit_no"]
         constraints = [
             models.UniqueConstraint(fields=["floor", "unit_no"], name="shop_unit_unique_on_floor"),
+            models.CheckConstraint(
+                condition=Q(x__isnull=True, y__isnull=True, w__isnull=True, h__isnull=True)
+                | Q(x__isnull=False, y__isnull=False, w__gt=0, h__gt=0),
+                name="shop_rect_complete",
+            ),
         ]
 
     def __str__(self):
         return f"{self.unit_no} {self.brand}"
+
+
+class FloorMarker(models.Model):
+    """A point on a floor plan: a shop number, an exit, a cashier, toilets, a lift, a safety
+    sign … Coordinates as the shops': x in per-mille of the width, y in plan units
+    (0 … plan_aspect)."""
+
+    class Kind(models.TextChoices):
+        SHOP = "shop", _("Shop")
+        EXIT = "exit", _("Exit")
+        CASHIER = "cashier", _("Cashier")
+        TOILET = "toilet", _("Toilets")
+        LIFT = "lift", _("Lift")
+        ESCALATOR = "escalator", _("Escalator")
+        SERVICE_DESK = "service_desk", _("Service desk")
+        SAFETY = "safety", _("Safety sign")
+        FIRE_EXIT = "fire_exit", _("Emergency exit")
+        EXTINGUISHER = "extinguisher", _("Fire extinguisher")
+
+    floor = models.ForeignKey(
+        Floor, verbose_name=_("floor"), on_delete=models.CASCADE, related_name="markers"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    label = models.CharField(_("label"), max_length=32, blank=True)
+    shop = models.ForeignKey(
+        Shop,
+        verbose_name=_("shop"),
+        on_delete=models.CASCADE,
+        related_name="markers",
+        null=True,
+        blank=True,
+    )
+    x = models.PositiveSmallIntegerField(_("x"))
+    y = models.PositiveSmallIntegerField(_("y"))
+
+    class Meta:
+        db_table = "mall_floormarker"
+        verbose_name = _("floor marker")
+        verbose_name_plural = _("floor markers")
+        ordering = ["floor", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(x__lte=1000), name="marker_x_on_plan"),
+            models.CheckConstraint(
+                condition=~Q(kind="shop") | Q(shop__isnull=False), name="marker_shop_has_shop"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.label}".strip()
