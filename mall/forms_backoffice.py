@@ -61,6 +61,19 @@ class GoodsForm(forms.ModelForm):
         widget=MultipleImageInput(attrs={"accept": "image/*"}),
     )
 
+    field_order = [
+        "name",
+        "category",
+        "kind",
+        "coupon_template",
+        "market_price",
+        "points_price",
+        "stock",
+        "per_member_limit",
+        "shelf_from",
+        "shelf_until",
+    ]
+
     class Meta:
         model = Goods
         fields = [
@@ -192,7 +205,7 @@ class GoodsForm(forms.ModelForm):
 
 
 class GoodsFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name"), required=False, max_length=64)
+    q = forms.CharField(label=_("Goods name"), required=False, max_length=64)
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=GoodsCategory.objects.none(),
@@ -221,7 +234,7 @@ class StockAdjustForm(forms.Form):
         max_value=10**6,
         help_text=_("Positive to restock, negative to take items off."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=200)
 
     def clean_delta(self):
         delta = self.cleaned_data["delta"]
@@ -301,7 +314,9 @@ class DeskRecordForm(forms.Form):
     """A redemption the desk records on a member's behalf (the member is at the desk)."""
 
     member = forms.CharField(label=_("Card number or phone"), max_length=40)
-    goods = forms.ModelChoiceField(label=_("Goods"), queryset=Goods.objects.none())
+    goods = forms.ModelChoiceField(
+        label=_("Goods"), queryset=Goods.objects.none(), empty_label=_("Choose goods")
+    )
     qty = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=QTY_MAX, initial=1)
     store = forms.ModelChoiceField(
         label=_("Store"), queryset=Store.objects.none(), empty_label=None

@@ -93,6 +93,21 @@ def goods_list(request):
     )
 
 
+GRID_FIELDS = (
+    "name",
+    "category",
+    "kind",
+    "coupon_template",
+    "market_price",
+    "points_price",
+    "stock",
+    "per_member_limit",
+    "shelf_from",
+    "shelf_until",
+    "position",
+)
+
+
 def _goods_page(request, form, goods=None, *, stock_form=None, status=200):
     return render(
         request,
@@ -102,6 +117,8 @@ def _goods_page(request, form, goods=None, *, stock_form=None, status=200):
             "goods": goods,
             "stock_form": stock_form,
             "low_stock": LOW_STOCK,
+            "grid_fields": GRID_FIELDS,
+            "wide_fields": ("pickup_stores", "pickup_note", "redemption_notes"),
         },
         status=status,
     )
@@ -477,6 +494,8 @@ def _desk_page(request, *, code_form=None, record_form=None, status=200):
             "lookup": lookup,
             "member_view": view,
             "record_form": record_form,
+            # back from a handover: the success message says it; no warning about it
+            "just_done": request.GET.get("done") == "1",
         },
         status=status,
     )
@@ -508,7 +527,7 @@ def desk_verify(request):
         request,
         _("Picked up: hand over %(goods)s ×%(qty)s.") % {"goods": done.goods.name, "qty": done.qty},
     )
-    return redirect(f"{reverse('backoffice:mall_desk')}?code={done.code}")
+    return redirect(f"{reverse('backoffice:mall_desk')}?code={done.code}&done=1")
 
 
 @require_POST
@@ -543,4 +562,4 @@ def desk_record(request):
             "points": done.points,
         },
     )
-    return redirect(f"{reverse('backoffice:mall_desk')}?code={done.code}")
+    return redirect(f"{reverse('backoffice:mall_desk')}?code={done.code}&done=1")

@@ -263,7 +263,8 @@ def test_the_desk_looks_a_code_up_and_hands_it_over(as_desk, store, make_goods):
 
     done = as_desk.post("/backoffice/mall/desk/verify/", {"code": typed} | once())
 
-    assert done.status_code == 302 and done["Location"] == f"{DESK}?code={redemption.code}"
+    assert done.status_code == 302
+    assert done["Location"] == f"{DESK}?code={redemption.code}&done=1"
     redemption.refresh_from_db()
     assert redemption.status == "picked_up"
     after = as_desk.get(done["Location"]).content.decode()
