@@ -198,7 +198,8 @@ def goods_update(
     except Exception:
         _storage_delete(saved)
         raise
-    _storage_delete(removed_names)
+    # the files of removed pictures go once the removal is committed (an outer transaction)
+    transaction.on_commit(lambda: _storage_delete(removed_names))
     return goods
 
 

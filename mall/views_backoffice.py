@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import audit_log
 from core.auth import backoffice_required
 from core.csv_export import csv_download
 from core.dates import local_day_start
@@ -374,6 +375,24 @@ ACTIONS = {
 }
 
 
+def _address_view(redemption, user) -> dict | None:
+    """The delivery address: in full (and the read audited) for staff who ship it while it
+    awaits shipment; otherwise the recipient and phone masked, the region only."""
+    address = redemption.address
+    if not address:
+        return None
+    if redemption.status == Status.PENDING_SHIPMENT and user.has_perm("mall.change_redemption"):
+        audit_log(actor=user, action="mall.redemption.address_read", target=redemption)
+        return address | {"full": True}
+    return {
+        "recipient": mask_name(address.get("recipient", "")),
+        "phone": mask_phone(address.get("phone", "")),
+        "region": address.get("region", ""),
+        "detail": "",
+        "full": False,
+    }
+
+
 def _redemption_page(request, redemption, *, bound=None, status=200):
     user = request.user
     action_forms = {
@@ -387,6 +406,7 @@ def _redemption_page(request, redemption, *, bound=None, status=200):
     for event in events:
         event.actor_name = _staff_name(event.actor)
     member = redemption.member
+    address = _address_view(redemption, user)
     return render(
         request,
         "backoffice/mall/redemption_detail.html",
@@ -401,6 +421,7 @@ def _redemption_page(request, redemption, *, bound=None, status=200):
                 "balance": points_balance(member_id=member.pk),
                 "can_open": user.has_perm("members.view_member"),
             },
+            "address": address,
             "at_desk_by": _staff_name(redemption.at_desk_by),
             "verified_by": _staff_name(redemption.verified_by),
             "cancelled_by": _staff_name(redemption.cancelled_by),

@@ -104,6 +104,9 @@ def test_marketing_creates_a_good_with_pictures_and_opening_stock(marketing, cli
         ({"stock": "-1"}, "stock", "0"),
         ({"name": ""}, "name", "必填"),
         ({"market_price": "abc"}, "market_price", "数"),
+        ({"position": "99999"}, "position", "32767"),
+        ({"per_member_limit": "-1"}, "per_member_limit", "0"),
+        ({"shelf_from": "yesterday"}, "shelf_from", "日期"),
         (
             {"shelf_from": "2026-12-10T10:00", "shelf_until": "2026-12-01T10:00"},
             "shelf_until",
@@ -160,7 +163,7 @@ def test_a_file_that_is_not_a_picture_or_too_many_pictures_are_refused(marketing
 
 
 def test_editing_reorders_removes_and_adds_pictures_and_keeps_the_stock(
-    marketing, client, store, make_goods
+    marketing, client, store, make_goods, django_capture_on_commit_callbacks
 ):
     goods = make_goods(stock=7)
     client.post(
@@ -170,17 +173,18 @@ def test_editing_reorders_removes_and_adds_pictures_and_keeps_the_stock(
     first, second, third = goods.images.all()
     removed_path = second.image.path
 
-    response = client.post(
-        f"/backoffice/mall/goods/{goods.pk}/",
-        thing(store, name="保温杯 Pro", stock="999")
-        | {
-            f"image_{first.pk}_position": "5",
-            f"image_{second.pk}_position": "1",
-            f"image_{second.pk}_delete": "on",
-            f"image_{third.pk}_position": "0",
-            "images": [picture("4.png")],
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/backoffice/mall/goods/{goods.pk}/",
+            thing(store, name="保温杯 Pro", stock="999")
+            | {
+                f"image_{first.pk}_position": "5",
+                f"image_{second.pk}_position": "1",
+                f"image_{second.pk}_delete": "on",
+                f"image_{third.pk}_position": "0",
+                "images": [picture("4.png")],
+            },
+        )
 
     assert response.status_code == 302
     goods.refresh_from_db()

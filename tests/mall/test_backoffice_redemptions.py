@@ -431,3 +431,37 @@ def test_top_redeemed_goods_counts_in_the_dates_and_stores(rich, make_goods, oth
     assert everywhere["rows"][0] == ["帆布袋", 3, 4, 400]
     assert top_redeemed_goods(StatisticsFilter(date(2020, 1, 1), date(2020, 1, 2), None)) is None
     assert top_redeemed_goods in statistics_sections()
+
+
+def test_the_address_is_shown_in_full_only_to_ship_it_and_the_read_is_audited(
+    as_marketing, rich, make_goods, marketing, desk_user, client
+):
+    goods = make_goods(offers_pickup=False, offers_express=True, stores=[])
+    redemption = goods_redeem(member=rich, goods=goods, delivery="express", idempotency_key="x")
+    address = redemption.address
+    url = f"{LIST}{redemption.pk}/"
+
+    html = as_marketing.get(url).content.decode()
+    assert address["phone"] in html and address["detail"] in html
+    assert (
+        AuditLog.objects.filter(action="mall.redemption.address_read", actor=marketing).count() == 1
+    )
+
+    as_marketing.post(f"{url}ship/", {"ship-carrier": "顺丰", "ship-tracking_no": "SF1"} | once())
+    html = as_marketing.get(url).content.decode()
+    assert address["phone"] not in html and address["detail"] not in html
+    assert address["phone"][-4:] in html
+    assert AuditLog.objects.filter(action="mall.redemption.address_read").count() == 1
+
+
+def test_the_statistics_page_shows_the_top_redeemed_goods(client, staff_user, rich, make_goods):
+    pickup(rich, make_goods(name="保温杯"))
+    client.force_login(staff_user(Role.ANALYST))
+    today = timezone.localdate()
+    page = client.get(
+        "/backoffice/analytics/statistics/",
+        {"start": (today - timedelta(days=3)).isoformat(), "end": today.isoformat()},
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "热门兑换商品" in html and "保温杯" in html
