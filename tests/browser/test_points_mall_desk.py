@@ -206,6 +206,11 @@ def test_the_desk_verifies_a_pickup_code_and_staff_keep_the_goods(live_server, p
     office.locator(f'[data-redemption="{first.code}"] a').click()
     expect(office.locator("[data-events] li")).to_have_count(2)
     screenshot(office, "mall_redemption_detail_1280")
+    office.goto(f"{live_server.url}/backoffice/mall/redemptions/{mall['second'].pk}/")
+    cancel = office.locator('[data-action="cancel"]')
+    cancel.get_by_role("button", name="取消兑换").click()  # no reason: said on the form
+    expect(office.locator('[data-action="cancel"] .bo-errors')).to_contain_text("必填")
+    screenshot(office, "mall_redemption_actions_1280")
     office.goto(f"{live_server.url}/backoffice/mall/categories/")
     screenshot(office, "mall_goods_categories_1280")
     office.goto(f"{live_server.url}/backoffice/mall/goods/new/")
