@@ -24,6 +24,8 @@ BACKOFFICE_NAV = [
     NavItem(_("Send coupons"), "backoffice:coupon_send", "❖", perm="coupons.add_coupon"),
     NavItem(_("Coupon desk"), "backoffice:coupon_desk", "⌖", perm="coupons.change_coupon"),
     NavItem(_("Service workbench"), "backoffice:feedback_queue", "☎", perm="feedback.view_ticket"),
+    NavItem(_("Points mall goods"), "backoffice:mall_goods_list", "◇", perm="mall.view_goods"),
+    NavItem(_("Redemption desk"), "backoffice:mall_desk", "☑", perm="mall.verify_redemption"),
     NavItem(
         _("Campaign results"), "backoffice:campaign_results", "▥", perm="coupons.view_campaign"
     ),

@@ -13,3 +13,8 @@ class MallConfig(AppConfig):
 
         member_data_exporter_register("redemptions", member_redemptions_export)
         member_data_eraser_register(member_redemptions_erase)
+
+        from mall.panels import redemptions_member_panel
+        from members.panels import member_panel_register
+
+        member_panel_register(redemptions_member_panel, order=800)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "mining",
     "feedback",
     "config.demo",
+    "config",  # the composition root's wiring (config/apps.py)
 ]
 
 MIDDLEWARE = [

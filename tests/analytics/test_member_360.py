@@ -24,7 +24,8 @@ from tests.members.factories import MemberFactory, StaffFactory
 from tests.stores.factories import StoreFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PAGE_BUDGET = 26  # 25 + the feedback tickets panel (slot 900): its scope and its one list
+PAGE_BUDGET = 28  # 25 + the feedback tickets panel (slot 900): its scope and its one list;
+# + the points-mall redemptions panel (slot 800): its scope and its one list
 
 
 def _at(day, hour=11):

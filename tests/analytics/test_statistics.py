@@ -495,7 +495,7 @@ def test_sections_register_once(mall):
     stats.statistics_section_register(top_goods)
     stats.statistics_section_register(top_goods)
     try:
-        assert stats.statistics_sections() == [top_goods]
+        assert stats.statistics_sections().count(top_goods) == 1
     finally:
         stats._sections.remove(top_goods)
 

@@ -1,0 +1,27 @@
+"""Staff pages of the mall under /backoffice/mall/ (namespace "backoffice", names mall_…)."""
+
+from django.urls import path
+
+from mall import views_backoffice
+
+urlpatterns = [
+    path("goods/", views_backoffice.goods_list, name="mall_goods_list"),
+    path("goods/new/", views_backoffice.goods_create_view, name="mall_goods_create"),
+    path("goods/<int:pk>/", views_backoffice.goods_edit, name="mall_goods_edit"),
+    path("goods/<int:pk>/stock/", views_backoffice.goods_stock, name="mall_goods_stock"),
+    path("categories/", views_backoffice.category_list, name="mall_category_list"),
+    path("redemptions/", views_backoffice.redemption_list, name="mall_redemption_list"),
+    path(
+        "redemptions/<int:pk>/",
+        views_backoffice.redemption_detail,
+        name="mall_redemption_detail",
+    ),
+    path(
+        "redemptions/<int:pk>/<slug:action>/",
+        views_backoffice.redemption_act,
+        name="mall_redemption_act",
+    ),
+    path("desk/", views_backoffice.desk, name="mall_desk"),
+    path("desk/verify/", views_backoffice.desk_verify, name="mall_desk_verify"),
+    path("desk/record/", views_backoffice.desk_record, name="mall_desk_record"),
+]
