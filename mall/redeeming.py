@@ -13,6 +13,7 @@ import secrets
 
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -304,6 +305,11 @@ def _event(redemption: Redemption, status: str, *, actor=None, note: str = "", a
     )
 
 
+def redemption_link(redemption: Redemption) -> str:
+    """The member's page of the redemption, for the messages about it."""
+    return reverse("h5:points_redemption", kwargs={"code": redemption.code})
+
+
 def _message_redeemed(redemption: Redemption) -> None:
     goods = redemption.goods
     params = {"goods": goods.name, "qty": redemption.qty, "points": redemption.points}
@@ -334,6 +340,7 @@ def _message_redeemed(redemption: Redemption) -> None:
         kind=Message.Kind.REDEMPTION,
         title=_("Redeemed: %(goods)s"),
         body=body,
+        link=redemption_link(redemption),
         params=params,
     )
 
@@ -423,6 +430,7 @@ def redemption_ship(*, redemption: Redemption, actor, carrier: str, tracking_no:
             kind=Message.Kind.REDEMPTION,
             title=_("Shipped: %(goods)s"),
             body=_("%(goods)s is on its way: %(carrier)s, tracking number %(tracking_no)s."),
+            link=redemption_link(redemption),
             params={
                 "goods": redemption.goods.name,
                 "carrier": carrier,
@@ -527,6 +535,7 @@ def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redempti
             body=_(
                 "Your redemption %(code)s was cancelled (%(reason)s); %(points)s points are back."
             ),
+            link=redemption_link(redemption),
             params={
                 "goods": redemption.goods.name,
                 "code": redemption.code,
