@@ -10,6 +10,7 @@ coupon template; cancelling locks the redemption row before those.
 """
 
 import secrets
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -176,11 +177,13 @@ def goods_redeem(
     pickup_store: Store | None = None,
     idempotency_key: str,
     actor=None,
+    now: datetime | None = None,
 ) -> Redemption:
     """Spend the member's points on `qty` of `goods`: take the stock, record the redemption
     (issuing the coupons of a coupon good) and message the member, or change nothing.
-    The same `idempotency_key` again returns the first redemption. Locks the member's
-    points account, then the goods' stock row."""
+    The same `idempotency_key` again returns the first redemption; `now` dates it (the demo's
+    history; default the present). Locks the member's points account, then the goods' stock
+    row."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
         raise ValueError("an idempotency key of 1 to 64 characters")
@@ -191,7 +194,7 @@ def goods_redeem(
         _refuse(_("Choose a quantity from 1 to %(max)s."), "qty", max=QTY_MAX)
     if member.status != Member.Status.ACTIVE:
         _refuse(_("This membership is not active."), "member_inactive")
-    now = timezone.now()
+    now = now or timezone.now()
     _check_on_shelf(goods, now)
     is_coupon = goods.kind == Goods.Kind.COUPON
     snapshot, store = {}, None
@@ -239,6 +242,7 @@ def goods_redeem(
             key=ledger_key,
             memo=f"{goods.name} ×{qty}"[:200],
             actor=actor,
+            now=now,
         )
         redemption = Redemption.objects.create(
             code=_unused_code(),
