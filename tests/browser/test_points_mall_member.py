@@ -18,7 +18,8 @@ from config.demo.goods import demo_goods
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.ledger import points_balance
 from mall.models import Goods, GoodsCategory, Redemption
-from members.models import Message
+from members.models import MenuButton, Message
+from stores.models import Store
 from tests.browser.live import member_sign_in
 from tests.conftest import screenshot
 from tests.mall.conftest import give_points
@@ -73,8 +74,9 @@ def test_a_member_redeems_a_good_for_pickup_and_finds_the_code_in_the_inbox(
     serve_media(page)
     member_sign_in(page, live_server, member, openid="o_browser_points")
 
-    page.goto(f"{live_server.url}/m/")
-    page.locator("[data-points-mall]").click()
+    MenuButton.objects.create(label="积分商城", icon="🎁", url="/m/mall/", order=3)
+    page.goto(f"{live_server.url}/m/card/")
+    page.locator(".h5-menu").get_by_role("link", name="积分商城").click()
     expect(page.locator("[data-balance]")).to_have_text("5000")
     expect(page.locator("[data-goods]")).to_have_count(Goods.objects.count())
     first_image = page.locator("[data-goods] img").first
@@ -141,8 +143,18 @@ def test_sold_out_and_express_without_an_address_say_why_before_the_tap(
     serve_media(page)
     member_sign_in(page, live_server, mall, openid="o_browser_points_2")
 
+    home = GoodsCategory.objects.get(name="生活家居")
+    bag = Goods.objects.create(category=home, name="会员专享帆布袋", points_price=300, stock=5)
+    bag.pickup_stores.set(Store.objects.filter(code="S01"))
+    page.goto(f"{live_server.url}/m/")
+    shots(page, "home_link")
+    page.locator("[data-points-mall]").click()
+    page.get_by_role("link", name="生活家居").click()
+    expect(page.locator(f'[data-goods="{bag.pk}"] .h5-pm-placeholder')).to_contain_text("礼品")
+    shots(page, "mall_placeholder")
+    page.get_by_role("link", name="全部", exact=True).click()
     cookies = Goods.objects.get(name="手工黄油曲奇礼罐")
-    page.goto(f"{live_server.url}/m/mall/goods/{cookies.pk}/")
+    page.locator(f'[data-goods="{cookies.pk}"]').click()
     expect(page.locator("[data-refusal]")).to_contain_text("库存不足")
     expect(page.locator("[data-redeem]")).to_be_disabled()
     shots(page, "goods_sold_out")
