@@ -19,8 +19,7 @@ from loyalty.ledger import points_balance
 from loyalty.selectors import points_totals
 from mall.forms_h5 import RedeemForm
 from mall.models import Goods, GoodsCategory, Redemption
-from mall.redeeming import express_missing, goods_redeem, pickup_code_normalise, redeem_refusal
-from mall.redeeming import redeemed_qty as held_qty
+from mall.redeeming import express_missing, goods_redeem, redeem_refusal, redeemed_qty
 from mall.selectors import goods_on_shelf, member_redemptions
 from members.card_codes import barcode_svg, qr_svg
 from members.session import member_required
@@ -89,7 +88,7 @@ def points_goods(request, pk: int):
             "images": list(goods.images.all()),
             "pickup_stores": list(goods.pickup_stores.filter(is_active=True).order_by("code")),
             "refusal": refusal,
-            "held": held_qty(member_id=request.member.pk, goods_id=goods.pk)
+            "held": redeemed_qty(member_id=request.member.pk, goods_id=goods.pk)
             if goods.per_member_limit
             else 0,
             "balance": points_balance(member_id=request.member.pk),
@@ -188,7 +187,7 @@ def points_redemption(request, code: str):
     redemption = (
         member_redemptions(member=request.member)
         .select_related("goods__coupon_template")
-        .filter(code=pickup_code_normalise(code))
+        .filter(code=code.strip().upper())
         .first()
     )
     if redemption is None:

@@ -182,6 +182,17 @@ def test_not_enough_points_is_a_form_error_and_spends_nothing(client_of, make_go
     assert goods.stock == 10
 
 
+def test_the_confirm_page_says_up_front_when_the_member_cannot_redeem(client_of, make_goods):
+    member = MemberFactory()
+    give_points(member, 50)
+    goods = make_goods(points_price=100)
+
+    page = client_of(member).get(f"/m/mall/goods/{goods.pk}/redeem/").content.decode()
+
+    assert 'data-refusal="insufficient_points"' in page and "积分不足" in page
+    assert re.search(r"<button[^>]*disabled data-submit>", page)
+
+
 def test_express_without_an_address_prompts_to_complete_the_profile(client_of, make_goods):
     member = MemberFactory(name="")
     give_points(member, 1000)
