@@ -173,3 +173,25 @@ def test_sold_out_and_express_without_an_address_say_why_before_the_tap(
     assert not Redemption.objects.exists()
     page.locator("[data-add-address]").click()
     expect(page).to_have_url(re.compile("/m/me/addresses/new/$"))
+
+
+def test_a_coupon_good_goes_straight_into_the_members_coupons(live_server, phone_page, mall):
+    page = phone_page
+    serve_media(page)
+    member_sign_in(page, live_server, mall, openid="o_browser_points_3")
+    cash = Goods.objects.get(name="20 元现金券")
+
+    page.goto(f"{live_server.url}/m/mall/goods/{cash.pk}/")
+    expect(page.locator("[data-limit]")).to_have_text("每人限兑 3 件")
+    page.get_by_role("link", name="立即兑换").click()
+    expect(page.locator('[data-section="pickup"]')).to_have_count(0)
+    shots(page, "redeem_coupon")
+    page.get_by_role("button", name="确认兑换").click()
+
+    redemption = Redemption.objects.get(member=mall)
+    coupon = redemption.coupons.get()
+    expect(page.locator("[data-status]")).to_have_text("已发券")
+    expect(page.locator("[data-pickup-code]")).to_have_count(0)
+    shots(page, "redemption_coupon")
+    page.locator(f'[data-coupon="{coupon.code}"]').click()
+    expect(page.locator("[data-code]")).to_have_attribute("data-code", coupon.code)
