@@ -142,8 +142,8 @@ GOODS = [
 ]
 # The mall's own coupons for points: no per-member cap of their own (the goods set one).
 COUPON_TEMPLATES = [
-    ("MALL-CASH20", "积分兑 20 元现金券", "cash", 2000, 0, "#e64340"),
-    ("MALL-SM100-15", "超市满 100 减 15", "threshold", 1500, 10000, "#07c160"),
+    ("MALL-CASH20", "积分兑 20 元现金券", "cash", 2000, 0, "#e64340", "全楼层可用"),
+    ("MALL-SM100-15", "超市满 100 减 15", "threshold", 1500, 10000, "#07c160", "B1 超市"),
 ]
 COUPON_GOODS = [
     # template code, goods name, market price, points, stock, limit
@@ -205,7 +205,7 @@ def demo_goods(rng: random.Random, *, as_of: datetime, redemptions: int = 20) ->
         goods.append(item)
     supermarket = Category.objects.filter(code="SM").first()
     templates = {}
-    for code, name, kind, face, minimum, color in COUPON_TEMPLATES:
+    for code, name, kind, face, minimum, color, floors in COUPON_TEMPLATES:
         templates[code], _created = CouponTemplate.objects.update_or_create(
             code=code,
             defaults={
@@ -217,6 +217,7 @@ def demo_goods(rng: random.Random, *, as_of: datetime, redemptions: int = 20) ->
                 "per_member_limit": 0,
                 "usage_notes": "积分商城兑换券，每张小票限用一张，不找零、不兑现。",
                 "color": color,
+                "floors_remark": floors,
             },
         )
     if supermarket is not None:
