@@ -3,8 +3,10 @@ S01/S02, a few also sent by express, two coupon goods of the mall's own coupon t
 sold out), and redemptions members made through goods_redeem, some since handed over at the
 desk or shipped by staff through the same services the back office uses.
 
-The services stamp the present moment (the ledger is append-only), so the redemptions are
-today's. Deterministic for a seed."""
+The ledger is append-only, so goods_redeem dates each redemption and its points itself
+(`now`: the half day before the as-of time); the desk's and the courier's steps, which the
+services stamp with the present, are dated an hour after, as feedback's demo does. The same
+seed and as-of give the same points entries."""
 
 import io
 import math
@@ -285,7 +287,7 @@ def _redemptions(rng, *, goods: list[Goods], wanted: int, as_of: datetime) -> in
         except ServiceError:  # a limit reached, a member without a name for express …
             continue
         Message.objects.filter(member=member, kind=Message.Kind.REDEMPTION).update(created_at=when)
-    _progress(made, as_of=as_of)
+    _progress(made)
     return len(made)
 
 
@@ -303,7 +305,7 @@ def _address(rng, member: Member) -> None:
     )
 
 
-def _progress(made: list[Redemption], *, as_of: datetime) -> None:
+def _progress(made: list[Redemption]) -> None:
     """About a third of the pickups handed over at their store's desk, the first parcel sent;
     each an hour after it was redeemed."""
     managers = {
