@@ -102,13 +102,15 @@ def points_post(
     actor=None,
     earned_on: date | None = None,
     floor_at_zero: bool = False,
+    now: datetime | None = None,
 ) -> tuple[PointsEntry | None, bool]:
     """Append one entry moving the member's balance by `points` and return (entry, created).
 
     Idempotent on `key`: the entry already recorded under it is returned with created=False
     (LedgerConflict if its figures differ). A debit larger than the balance raises
     InsufficientPoints, unless `floor_at_zero` takes only what is there (refunds of spent
-    points); then a debit of nothing returns (None, False). Locks the account row.
+    points); then a debit of nothing returns (None, False). `now` dates the entry (the demo's
+    history; default the present). Locks the account row.
     """
     if points == 0:
         raise ValueError("a points entry moves the balance")
@@ -116,7 +118,7 @@ def points_post(
     if existing is not None:
         return _replayed(existing, member_id=member_id, kind=kind, points=points), False
     account = account_get_or_create(member_id=member_id)
-    now = timezone.now()
+    now = now or timezone.now()
     expires_on = credit_expires_on(earned_on or timezone.localdate(now)) if points > 0 else None
     try:
         with transaction.atomic():
@@ -164,7 +166,14 @@ def _replayed(entry: PointsEntry, *, member_id: int, kind: str, points: int) -> 
 
 
 def points_spend(
-    *, member_id: int, points: int, kind: str, key: str, memo: str = "", actor=None
+    *,
+    member_id: int,
+    points: int,
+    kind: str,
+    key: str,
+    memo: str = "",
+    actor=None,
+    now: datetime | None = None,
 ) -> PointsEntry:
     """Take `points` (> 0) from the member for a redemption or a draw; InsufficientPoints if
     the balance does not cover them, and then nothing changes. Idempotent on `key`."""
@@ -173,7 +182,7 @@ def points_spend(
     if kind not in {PointsEntry.Kind.REDEEM, PointsEntry.Kind.LOTTERY}:
         raise ValueError(f"points are spent by redemptions and draws, not {kind!r}")
     entry, _created = points_post(
-        member_id=member_id, kind=kind, points=-points, key=key, memo=memo, actor=actor
+        member_id=member_id, kind=kind, points=-points, key=key, memo=memo, actor=actor, now=now
     )
     return entry
 

@@ -10,9 +10,11 @@ coupon template; cancelling locks the redemption row before those.
 """
 
 import secrets
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -175,11 +177,13 @@ def goods_redeem(
     pickup_store: Store | None = None,
     idempotency_key: str,
     actor=None,
+    now: datetime | None = None,
 ) -> Redemption:
     """Spend the member's points on `qty` of `goods`: take the stock, record the redemption
     (issuing the coupons of a coupon good) and message the member, or change nothing.
-    The same `idempotency_key` again returns the first redemption. Locks the member's
-    points account, then the goods' stock row."""
+    The same `idempotency_key` again returns the first redemption; `now` dates it (the demo's
+    history; default the present). Locks the member's points account, then the goods' stock
+    row."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
         raise ValueError("an idempotency key of 1 to 64 characters")
@@ -190,7 +194,7 @@ def goods_redeem(
         _refuse(_("Choose a quantity from 1 to %(max)s."), "qty", max=QTY_MAX)
     if member.status != Member.Status.ACTIVE:
         _refuse(_("This membership is not active."), "member_inactive")
-    now = timezone.now()
+    now = now or timezone.now()
     _check_on_shelf(goods, now)
     is_coupon = goods.kind == Goods.Kind.COUPON
     snapshot, store = {}, None
@@ -238,6 +242,7 @@ def goods_redeem(
             key=ledger_key,
             memo=f"{goods.name} ×{qty}"[:200],
             actor=actor,
+            now=now,
         )
         redemption = Redemption.objects.create(
             code=_unused_code(),
@@ -304,6 +309,11 @@ def _event(redemption: Redemption, status: str, *, actor=None, note: str = "", a
     )
 
 
+def redemption_link(redemption: Redemption) -> str:
+    """The member's page of the redemption, for the messages about it."""
+    return reverse("h5:points_redemption", kwargs={"code": redemption.code})
+
+
 def _message_redeemed(redemption: Redemption) -> None:
     goods = redemption.goods
     params = {"goods": goods.name, "qty": redemption.qty, "points": redemption.points}
@@ -334,6 +344,7 @@ def _message_redeemed(redemption: Redemption) -> None:
         kind=Message.Kind.REDEMPTION,
         title=_("Redeemed: %(goods)s"),
         body=body,
+        link=redemption_link(redemption),
         params=params,
     )
 
@@ -423,6 +434,7 @@ def redemption_ship(*, redemption: Redemption, actor, carrier: str, tracking_no:
             kind=Message.Kind.REDEMPTION,
             title=_("Shipped: %(goods)s"),
             body=_("%(goods)s is on its way: %(carrier)s, tracking number %(tracking_no)s."),
+            link=redemption_link(redemption),
             params={
                 "goods": redemption.goods.name,
                 "carrier": carrier,
@@ -527,6 +539,7 @@ def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redempti
             body=_(
                 "Your redemption %(code)s was cancelled (%(reason)s); %(points)s points are back."
             ),
+            link=redemption_link(redemption),
             params={
                 "goods": redemption.goods.name,
                 "code": redemption.code,

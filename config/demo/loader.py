@@ -25,6 +25,7 @@ from django.utils import timezone
 from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
+from config.demo.goods import demo_goods
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
 from core.models import AuditLog
@@ -36,6 +37,7 @@ from feedback.models import Department, Ticket, TicketCounter
 from loyalty.bulk_earning import receipts_earn
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.models import Receipt, ReceiptLine
+from mall.models import Goods, GoodsCategory
 from members.cards import card_no_random
 from members.models import (
     CardPageSettings,
@@ -100,6 +102,7 @@ class DemoResult:
     staff: list = field(default_factory=list)
     coupons: int = 0
     tickets: int = 0
+    redemptions: int = 0
 
 
 @dataclass
@@ -148,6 +151,8 @@ def demo_reset() -> None:
             Ticket,  # and, cascaded, their events, ratings and compensations
             TicketCounter,
             Department,
+            Goods,  # and, cascaded, their pictures and redemptions
+            GoodsCategory,
         )
     ]
     with connection.cursor() as cursor:
@@ -192,6 +197,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.tickets = demo_feedback(
             rng, tickets=demo_ticket_count(members), months=months, as_of=as_of
         )["tickets"]
+        result.redemptions = demo_goods(rng, as_of=as_of)["redemptions"]
     result.seconds = clock.monotonic() - started
     return result
 
@@ -375,6 +381,7 @@ def _card_page(stores: list[Store]) -> None:
                 label="楼层导视", icon="🧭", url=f"/m/stores/{stores[0].code}/floors/", order=1
             ),
             MenuButton(label="门店", icon="🏬", url="/m/", order=2),
+            MenuButton(label="积分商城", icon="🎁", url="/m/mall/", order=3),
         ]
     )
     CardPageSettings.current()

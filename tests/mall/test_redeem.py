@@ -315,3 +315,14 @@ def test_redeem_refusal_tells_a_page_why_before_the_member_taps(rich, make_goods
     redeem(rich, limited)
     assert redeem_refusal(member=rich, goods=limited).code == "limit"
     assert points_balance(member_id=rich.pk) == 900  # asking spends nothing
+
+
+def test_now_dates_the_redemption_its_event_and_its_points_for_the_demo_history(rich, goods):
+    earlier = timezone.now() - timedelta(hours=5)
+
+    redemption = redeem(rich, goods, now=earlier)
+
+    assert redemption.created_at == earlier
+    assert redemption.events.get().created_at == earlier
+    assert PointsEntry.objects.get(key=redemption.ledger_key).created_at == earlier
+    assert ledger_check() == []
