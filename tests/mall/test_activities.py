@@ -232,7 +232,14 @@ def test_the_list_shows_the_store_s_current_activities_and_filters_by_floor(clie
 
 @pytest.mark.parametrize(
     "query",
-    [{"store": "NOPE"}, {"floor": "abc"}, {"floor": "999999"}, {"category": "x"}],
+    [
+        {"store": "NOPE"},
+        {"floor": "abc"},
+        {"floor": "999999"},
+        {"category": "x"},
+        {"category": "9" * 30},
+        {"category": "-1"},
+    ],
 )
 def test_bad_filters_are_a_400_with_a_reason(client, mall, query):
     response = client.get("/m/activities/", query)
@@ -258,7 +265,7 @@ def test_the_detail_page_shows_a_current_activity_and_404s_otherwise(client, mal
 
     html = client.get(f"/m/activities/{current.pk}/").content.decode()
     assert "歌莉娅" in html and "2F-08" in html and "<p>第一段。<br>第二段。</p>" in html
-    for pk in (ended.pk, hidden.pk, upcoming.pk, 999999):
+    for pk in (ended.pk, hidden.pk, upcoming.pk, 999999, 10**30):
         assert client.get(f"/m/activities/{pk}/").status_code == 404
 
 
@@ -373,6 +380,7 @@ def test_a_store_user_sees_and_edits_only_their_store(client, mall, staff_user):
     assert "本店活动" in html and "外店活动" not in html
     assert client.get(f"/backoffice/mall/activities/{theirs.pk}/").status_code == 404
     assert client.post(f"/backoffice/mall/activities/{theirs.pk}/unpublish/").status_code == 404
+    assert client.get(f"/backoffice/mall/activities/{10**30}/").status_code == 404
     assert client.get(f"/backoffice/mall/activities/{mine.pk}/").status_code == 200
     # the other store is not a choice in the form either
     response = client.post(
@@ -414,3 +422,35 @@ def test_editing_keeps_the_image_and_unpublishing_hides_it(client, mall, staff_u
 
     client.post(f"/backoffice/mall/activities/{existing.pk}/unpublish/")
     assert client.get(f"/m/activities/{existing.pk}/").status_code == 404
+
+
+# --- Helpers and the demo -------------------------------------------------------------------
+
+
+def test_url_or_none_builds_links_only_to_pages_that_exist():
+    from mall.activities import url_or_none
+
+    assert url_or_none("h5:activity_detail", 7) == "/m/activities/7/"
+    assert url_or_none("h5:no_such_page", 7) is None
+
+
+def test_the_demo_has_current_upcoming_and_ended_activities_with_pictures():
+    from django.core.management import call_command
+
+    from mall.activities import activity_status
+
+    call_command(
+        "seed_demo",
+        members=0,
+        months=1,
+        reset=True,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
+
+    activities = list(BrandActivity.objects.select_related("store", "brand"))
+    statuses = {activity_status(a) for a in activities}
+    assert len(activities) >= 12 and {"current", "upcoming", "ended"} <= statuses
+    assert {a.store.code for a in activities} == {"S01", "S02"}
+    assert all(a.image and a.brand.logo for a in activities)
+    # every activity's brand has a shop in its store: it shows on a floor
+    assert all(a.brand.shops.filter(floor__store=a.store).exists() for a in activities)
