@@ -454,3 +454,32 @@ def test_the_demo_has_current_upcoming_and_ended_activities_with_pictures():
     assert all(a.image and a.brand.logo for a in activities)
     # every activity's brand has a shop in its store: it shows on a floor
     assert all(a.brand.shops.filter(floor__store=a.store).exists() for a in activities)
+
+
+def test_the_detail_links_the_brand_s_floor_guide_page_once_it_exists(client, mall):
+    # The floor guide's brand page (h5:brand_detail) is built beside this one: the link is
+    # there exactly when the page is.
+    from mall.activities import url_or_none
+
+    current = activity(mall["store"], mall["gloria"])
+    url = url_or_none("h5:brand_detail", "S01", mall["gloria"].pk)
+
+    html = client.get(f"/m/activities/{current.pk}/").content.decode()
+
+    assert ("data-brand-link" in html) == (url is not None)
+    if url is not None:
+        assert f'href="{url}"' in html
+
+
+def test_a_signed_in_member_starts_on_their_home_store(client, mall):
+    from tests.members.factories import MemberFactory, signed_in_as
+
+    activity(mall["store"], mall["estee"], title="武林店的活动")
+    activity(mall["other"], mall["gloria"], title="天一店的活动")
+
+    anonymous = client.get("/m/activities/").content.decode()
+    signed_in_as(client, MemberFactory(home_store=mall["other"]))
+    member = client.get("/m/activities/").content.decode()
+
+    assert "武林店的活动" in anonymous and "天一店的活动" not in anonymous
+    assert "天一店的活动" in member and "武林店的活动" not in member

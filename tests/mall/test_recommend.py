@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from loyalty.models import Receipt, ReceiptLine
-from mall.models import Redemption
+from mall.activities import url_or_none
+from mall.models import Goods, Redemption
 from mall.recommending import (
     activities_recommended,
     goods_recommended,
@@ -255,6 +256,9 @@ def test_the_full_card_shows_recommendations_and_the_simple_one_does_not(
     assert "为您推荐" in full and "保温杯" in full and "200 积分" in full
     assert f'href="/m/activities/{sale.pk}/"' in full and "夏装上新" in full
     assert 'data-section="recommendations"' not in simple and "保温杯" not in simple
+    # goods tiles link the points mall's goods page once that page exists
+    goods_url = url_or_none("h5:points_goods", Goods.objects.get(name="保温杯").pk)
+    assert (goods_url is not None) == (f'href="{goods_url}"' in full)
 
 
 def test_a_failing_section_is_left_out_and_the_card_still_opens(
