@@ -253,9 +253,13 @@ def activity_update(*, activity: BrandActivity, actor, image=None, **changes) ->
     _check(fields)
     for name, value in changes.items():
         setattr(activity, name, value.strip() if name in ("title", "body") else value)
+    replaced = activity.image.name if image else ""
     if image:
         activity.image.save("activity.jpg", activity_image_clean(image), save=False)
     activity.save()
+    if replaced:
+        storage = activity.image.storage
+        transaction.on_commit(lambda: storage.delete(replaced))  # the old picture, once saved
     after = _audit_data(activity)
     changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     if image:

@@ -454,6 +454,7 @@ def test_the_demo_has_current_upcoming_and_ended_activities_with_pictures():
     assert all(a.image and a.brand.logo for a in activities)
     # every activity's brand has a shop in its store: it shows on a floor
     assert all(a.brand.shops.filter(floor__store=a.store).exists() for a in activities)
+    assert {a.created_by.username for a in activities} == {"marketing"}
 
 
 def test_the_detail_links_the_brand_s_floor_guide_page_once_it_exists(client, mall):
@@ -483,3 +484,17 @@ def test_a_signed_in_member_starts_on_their_home_store(client, mall):
 
     assert "武林店的活动" in anonymous and "天一店的活动" not in anonymous
     assert "天一店的活动" in member and "武林店的活动" not in member
+
+
+def test_a_new_image_replaces_the_old_file(mall, staff_user, django_capture_on_commit_callbacks):
+    existing = activity_create(actor=None, image=png_upload(), **_fields(mall))
+    old = existing.image.name
+    storage = existing.image.storage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = activity_update(
+            activity=existing, actor=staff_user(Role.MARKETING), image=png_upload(color=(9, 9, 9))
+        )
+
+    assert updated.image.name != old and storage.exists(updated.image.name)
+    assert not storage.exists(old)
