@@ -55,6 +55,9 @@ BACKOFFICE_NAV = [
         "⚒",
         perm="feedback.change_tickettype",
     ),
+    NavItem(
+        _("Brand activities"), "backoffice:activity_list_bo", "✦", perm="mall.view_brandactivity"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

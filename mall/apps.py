@@ -18,3 +18,7 @@ class MallConfig(AppConfig):
         from members.panels import member_panel_register
 
         member_panel_register(redemptions_member_panel, order=800)
+        from mall.recommending import recommendations_card_section
+        from members.card_sections import card_section_register
+
+        card_section_register(recommendations_card_section, order=100)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mall import views_backoffice
+from mall import views_backoffice, views_backoffice_activities
 
 urlpatterns = [
     path("goods/", views_backoffice.goods_list, name="mall_goods_list"),
@@ -24,4 +24,24 @@ urlpatterns = [
     path("desk/", views_backoffice.desk, name="mall_desk"),
     path("desk/verify/", views_backoffice.desk_verify, name="mall_desk_verify"),
     path("desk/record/", views_backoffice.desk_record, name="mall_desk_record"),
+    path(
+        "activities/",
+        views_backoffice_activities.activity_list_bo,
+        name="activity_list_bo",
+    ),
+    path(
+        "activities/new/",
+        views_backoffice_activities.activity_create,
+        name="activity_create",
+    ),
+    path(
+        "activities/<int:pk>/",
+        views_backoffice_activities.activity_edit,
+        name="activity_edit",
+    ),
+    path(
+        "activities/<int:pk>/unpublish/",
+        views_backoffice_activities.activity_unpublish,
+        name="activity_unpublish",
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mall import views_h5, views_h5_points
+from mall import views_h5, views_h5_activities, views_h5_points
 
 urlpatterns = [
     path("", views_h5.home, name="home"),
@@ -14,4 +14,6 @@ urlpatterns = [
         views_h5_points.points_redemption,
         name="points_redemption",
     ),
+    path("activities/", views_h5_activities.activity_list, name="activity_list"),
+    path("activities/<int:pk>/", views_h5_activities.activity_detail, name="activity_detail"),
 ]
