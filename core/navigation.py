@@ -53,6 +53,7 @@ BACKOFFICE_NAV = [
         "⚒",
         perm="feedback.change_tickettype",
     ),
+    NavItem(_("Floor guide"), "backoffice:floor_list", "⊞", perm="stores.change_floor"),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
