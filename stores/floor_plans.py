@@ -61,17 +61,36 @@ MARKER_STYLES = {
     ),
 }
 
+# The kinds' names on plans and in the editor ("Lift" alone is association rules' 提升度).
+KIND_LABELS = {
+    FloorMarker.Kind.SHOP: pgettext_lazy("floor marker", "Shop"),
+    FloorMarker.Kind.EXIT: pgettext_lazy("floor marker", "Exit"),
+    FloorMarker.Kind.CASHIER: pgettext_lazy("floor marker", "Cashier"),
+    FloorMarker.Kind.TOILET: pgettext_lazy("floor marker", "Toilets"),
+    FloorMarker.Kind.LIFT: pgettext_lazy("floor marker", "Lift"),
+    FloorMarker.Kind.ESCALATOR: pgettext_lazy("floor marker", "Escalator"),
+    FloorMarker.Kind.SERVICE_DESK: pgettext_lazy("floor marker", "Service desk"),
+    FloorMarker.Kind.SAFETY: pgettext_lazy("floor marker", "Safety sign"),
+    FloorMarker.Kind.FIRE_EXIT: pgettext_lazy("floor marker", "Emergency exit"),
+    FloorMarker.Kind.EXTINGUISHER: pgettext_lazy("floor marker", "Fire extinguisher"),
+}
+
 SHOP_FILL, SHOP_STROKE, HIGHLIGHT = "#ffffff", "#b8c2d6", "#fa5151"
 
 
 # --- Drawing --------------------------------------------------------------------------------
 
 
+def _em(ch: str) -> float:
+    """A character's width in em: CJK 1, capitals 0.7, the rest about 0.6."""
+    return 1.0 if ord(ch) > 0x2E80 else 0.7 if ch.isupper() else 0.6
+
+
 def _text_size(text: str, *, width: float, largest: float, smallest: float) -> float | None:
     """The font size at which `text` fits in `width` (CJK characters are 1 em wide, others
     about 0.6 em), at most `largest`; None when even `smallest` does not fit."""
-    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in text) or 1.0
-    size = min(largest, width * 0.9 / ems)
+    ems = sum(_em(ch) for ch in text) or 1.0
+    size = min(largest, width * 0.86 / ems)
     return size if size >= smallest else None
 
 
@@ -79,8 +98,8 @@ def _shortened(text: str, *, width: float, size: float) -> str:
     """`text` cut (with an ellipsis) to what fits in `width` at `size`."""
     out, used = "", 0.0
     for ch in text:
-        used += (1.0 if ord(ch) > 0x2E80 else 0.6) * size
-        if used > width * 0.9 - size:
+        used += _em(ch) * size
+        if used > width * 0.86 - size:
             return out + "…"
         out += ch
     return out
@@ -126,7 +145,7 @@ def _shop_svg(shop: Shop, *, overlay: bool, on: bool) -> str:
 
 def _marker_svg(marker: FloorMarker) -> str:
     style = MARKER_STYLES.get(marker.kind, MARKER_STYLES[FloorMarker.Kind.SAFETY])
-    label = marker.label or (marker.shop.unit_no if marker.shop_id else marker.get_kind_display())
+    label = marker.label or (marker.shop.unit_no if marker.shop_id else KIND_LABELS.get(marker.kind, marker.kind))
     symbol = str(style.symbol)
     symbol_size = 17 if len(symbol) == 1 else 13
     return (
@@ -182,11 +201,11 @@ def marker_legend(floor: Floor) -> list[dict]:
     return [
         {
             "kind": kind,
-            "label": label,
+            "label": KIND_LABELS[kind],
             "symbol": MARKER_STYLES[kind].symbol,
             "colour": MARKER_STYLES[kind].colour,
         }
-        for kind, label in FloorMarker.Kind.choices
+        for kind in FloorMarker.Kind.values
         if kind in present
     ]
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
+from config.demo.floors import demo_floor_plans
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
 from core.models import AuditLog
@@ -172,6 +173,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         )
         items = _catalog(stores)
         result = DemoResult(staff=_staff(stores))
+        demo_floor_plans(stores, actor=User.objects.get(username="marketing"))
         _card_page(stores)
         people = _members(rng, count=members, months=months, stores=stores, as_of=as_of)
         result.members = len(people)
