@@ -39,7 +39,7 @@ class PlanUploadForm(forms.Form):
 
 
 class MarkerForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=list(KIND_LABELS.items()))
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "---------"), *KIND_LABELS.items()])
     label = forms.CharField(label=_("Label"), max_length=32, required=False)
     shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.none(), required=False)
     x = forms.IntegerField(label=_("x (across, 0–1000)"), min_value=0, max_value=1000)
