@@ -5,7 +5,9 @@ from mall import views_h5, views_h5_floors
 urlpatterns = [
     path("", views_h5.home, name="home"),
     path("stores/<str:store_code>/floors/", views_h5_floors.floor_guide, name="floor_guide"),
-    path("stores/<str:store_code>/brands/", views_h5_floors.brand_directory, name="brand_directory"),
+    path(
+        "stores/<str:store_code>/brands/", views_h5_floors.brand_directory, name="brand_directory"
+    ),
     path(
         "stores/<str:store_code>/brands/<int:brand_id>/",
         views_h5_floors.brand_detail,

@@ -16,9 +16,7 @@ SEARCH_MAX = 32
 
 def _plan(floor: Floor, *, highlight: Shop | None = None) -> dict | None:
     """What a page needs to show `floor`'s plan; None when there is nothing to draw yet."""
-    drawn = (
-        floor.shops.filter(is_active=True, x__isnull=False).exists() or floor.markers.exists()
-    )
+    drawn = floor.shops.filter(is_active=True, x__isnull=False).exists() or floor.markers.exists()
     if not floor.plan and not drawn:
         return None
     # floor_plan_svg escapes every name it writes, so the markup can go into the page as is.

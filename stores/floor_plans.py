@@ -52,7 +52,9 @@ MARKER_STYLES = {
     FloorMarker.Kind.SERVICE_DESK: MarkerStyle(
         pgettext_lazy("plan symbol of a service desk", "i"), "#fa8c16"
     ),
-    FloorMarker.Kind.SAFETY: MarkerStyle(pgettext_lazy("plan symbol of a safety sign", "!"), "#d4a106"),
+    FloorMarker.Kind.SAFETY: MarkerStyle(
+        pgettext_lazy("plan symbol of a safety sign", "!"), "#d4a106"
+    ),
     FloorMarker.Kind.FIRE_EXIT: MarkerStyle(
         pgettext_lazy("plan symbol of an emergency exit", "FE"), "#138a36"
     ),
@@ -118,8 +120,8 @@ def _shop_svg(shop: Shop, *, overlay: bool, on: bool) -> str:
     if on:
         # A pulsing outline (SMIL runs inline and in an <img> alike, without script).
         parts.append(
-            f'<rect x="{x - 4}" y="{y - 4}" width="{w + 8}" height="{h + 8}" rx="8" fill="{HIGHLIGHT}" '
-            'fill-opacity="0.18" stroke="#fa5151" stroke-width="4">'
+            f'<rect x="{x - 4}" y="{y - 4}" width="{w + 8}" height="{h + 8}" rx="8" '
+            f'fill="{HIGHLIGHT}" fill-opacity="0.18" stroke="{HIGHLIGHT}" stroke-width="4">'
             '<animate attributeName="stroke-opacity" values="1;0.2;1" dur="1.4s" '
             'repeatCount="indefinite"/></rect>'
         )
@@ -145,7 +147,9 @@ def _shop_svg(shop: Shop, *, overlay: bool, on: bool) -> str:
 
 def _marker_svg(marker: FloorMarker) -> str:
     style = MARKER_STYLES.get(marker.kind, MARKER_STYLES[FloorMarker.Kind.SAFETY])
-    label = marker.label or (marker.shop.unit_no if marker.shop_id else KIND_LABELS.get(marker.kind, marker.kind))
+    label = marker.label or (
+        marker.shop.unit_no if marker.shop_id else KIND_LABELS.get(marker.kind, marker.kind)
+    )
     symbol = str(style.symbol)
     symbol_size = 17 if len(symbol) == 1 else 13
     return (
@@ -167,9 +171,7 @@ def floor_plan_svg(floor: Floor, *, highlight: Shop | None = None, overlay: bool
     of this floor) outlined and pulsing. `overlay`: only what goes over an uploaded image."""
     height = floor.plan_aspect
     shops = [
-        s
-        for s in floor.shops.filter(is_active=True).select_related("brand")
-        if s.x is not None
+        s for s in floor.shops.filter(is_active=True).select_related("brand") if s.x is not None
     ]
     markers = floor.markers.select_related("shop")
     highlight_id = highlight.pk if highlight is not None else None
@@ -177,7 +179,7 @@ def floor_plan_svg(floor: Floor, *, highlight: Shop | None = None, overlay: bool
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 {height}" '
         f'class="fp-svg" role="img" aria-label="{escape(title)}" '
-        f'font-family="-apple-system, \'PingFang SC\', \'Noto Sans CJK SC\', sans-serif">',
+        f"font-family=\"-apple-system, 'PingFang SC', 'Noto Sans CJK SC', sans-serif\">",
         f"<title>{escape(title)}</title>",
     ]
     if not overlay:

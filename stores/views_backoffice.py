@@ -122,7 +122,9 @@ def floor_edit(request, pk: int):
             floor_plans.floor_update(floor=floor, actor=request.user, categories=categories, **data)
         except ServiceError as error:
             aspect = error.code.startswith("aspect")
-            _refused(form, error, "code" if error.code == "code" else "plan_aspect" if aspect else None)
+            _refused(
+                form, error, "code" if error.code == "code" else "plan_aspect" if aspect else None
+            )
         else:
             messages.success(request, _("Floor saved."))
             return redirect("backoffice:floor_edit", pk=floor.pk)

@@ -64,7 +64,7 @@ def test_a_floor_shows_its_plan_markers_legend_categories_and_shops(client, mall
     assert "电梯" in html and "提升度" not in html  # the marker's name, not the rule metric's
     assert [c.name for c in response.context["categories"]] == ["女装"]
     assert [s.unit_no for s in response.context["shops"]] == ["2F-01", "2F-02"]
-    assert f'/m/stores/SA1/brands/{mall["shops"]["gloria"].brand_id}/' in html
+    assert f"/m/stores/SA1/brands/{mall['shops']['gloria'].brand_id}/" in html
 
 
 def test_unknown_store_or_floor_is_404(client, mall):
@@ -130,9 +130,7 @@ def test_a_brand_not_placed_yet_still_shows_floor_and_unit(client, mall):
     assert "铺位 1F-01" in html and "fp-shop_on" not in html
 
 
-def test_a_brand_page_lists_only_the_activities_running_today_in_this_store(
-    client, mall, store_b
-):
+def test_a_brand_page_lists_only_the_activities_running_today_in_this_store(client, mall, store_b):
     brand = mall["shops"]["gloria"].brand
     today = timezone.localdate()
     day = timedelta(days=1)

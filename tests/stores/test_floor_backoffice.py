@@ -29,7 +29,9 @@ def other_floor(store_b):
 
 @pytest.fixture
 def shop(floor):
-    return Shop.objects.create(floor=floor, brand=Brand.objects.create(name="歌莉娅"), unit_no="2F-01")
+    return Shop.objects.create(
+        floor=floor, brand=Brand.objects.create(name="歌莉娅"), unit_no="2F-01"
+    )
 
 
 @pytest.fixture
@@ -55,9 +57,7 @@ def test_marketing_and_hq_may_edit_floors_store_managers_and_analysts_may_not(
         ("customer_service", False),
     ]:
         client.force_login(
-            StaffFactory(
-                user__role=role, scope=StaffProfile.Scope.STORE, store=store_a
-            ).user
+            StaffFactory(user__role=role, scope=StaffProfile.Scope.STORE, store=store_a).user
         )
         for path in ["/backoffice/stores/floors/", f"/backoffice/stores/floors/{floor.pk}/"]:
             assert client.get(path).status_code == (200 if allowed else 403), (role, path)

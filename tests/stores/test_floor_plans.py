@@ -214,9 +214,7 @@ def test_a_real_png_becomes_the_plan_and_sets_its_height(floor, settings, tmp_pa
 def test_a_file_that_is_not_a_picture_is_refused(floor, content, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     with pytest.raises(ServiceError):
-        floor_plan_upload(
-            floor=floor, actor=None, upload=SimpleUploadedFile("plan.png", content)
-        )
+        floor_plan_upload(floor=floor, actor=None, upload=SimpleUploadedFile("plan.png", content))
     floor.refresh_from_db()
     assert not floor.plan
 
