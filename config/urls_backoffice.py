@@ -12,5 +12,6 @@ urlpatterns = [
     path("mining/", include("mining.urls_backoffice")),
     path("feedback/", include("feedback.urls_backoffice")),
     path("feedback/", include("feedback.urls_reports")),
+    path("mall/", include("mall.urls_backoffice")),
     path("stores/", include("stores.urls_backoffice")),
 ]

@@ -13,3 +13,8 @@ class MallConfig(AppConfig):
 
         member_data_exporter_register("redemptions", member_redemptions_export)
         member_data_eraser_register(member_redemptions_erase)
+
+        from mall.recommending import recommendations_card_section
+        from members.card_sections import card_section_register
+
+        card_section_register(recommendations_card_section, order=100)

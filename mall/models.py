@@ -73,6 +73,15 @@ class Goods(models.Model):
         help_text=_("Where and when to pick it up, e.g. 1F service desk, 10:00–22:00."),
     )
     redemption_notes = models.TextField(_("redemption notes"), blank=True)
+    # What shoppers of these merchandise categories may like (a hair dryer for 电吹风 and
+    # 浴室用品 buyers): the card's recommendations match a member's purchases against it.
+    interest_categories = models.ManyToManyField(
+        "stores.Category",
+        verbose_name=_("for shoppers of"),
+        related_name="mall_goods",
+        blank=True,
+        help_text=_("Merchandise categories whose shoppers are shown this good first."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.SmallIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mall import views_h5, views_h5_floors
+from mall import views_h5, views_h5_activities, views_h5_floors
 
 urlpatterns = [
     path("", views_h5.home, name="home"),
@@ -13,4 +13,6 @@ urlpatterns = [
         views_h5_floors.brand_detail,
         name="brand_detail",
     ),
+    path("activities/", views_h5_activities.activity_list, name="activity_list"),
+    path("activities/<int:pk>/", views_h5_activities.activity_detail, name="activity_detail"),
 ]

@@ -25,6 +25,7 @@ from django.utils import timezone
 from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
+from config.demo.activities import demo_activities
 from config.demo.floors import demo_floor_plans
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
@@ -194,6 +195,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.tickets = demo_feedback(
             rng, tickets=demo_ticket_count(members), months=months, as_of=as_of
         )["tickets"]
+        demo_activities(as_of=as_of)
     result.seconds = clock.monotonic() - started
     return result
 

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
+from members.card_sections import card_sections_html
 from members.messaging import unread_count
 from members.models import CardPageSettings, MenuButton
 from members.session import current_identity, member_required
@@ -52,6 +53,10 @@ def member_home(request):
             "unread": unread_count(member=request.member),
             "card_code": _card_code_payload(request.member),
             "tab": "card",
+            # 完整版 only: recommendations and the like from higher apps
+            "sections": card_sections_html(request, request.member)
+            if layout == CardPageSettings.Layout.FULL
+            else [],
         },
     )
 
