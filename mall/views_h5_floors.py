@@ -3,10 +3,9 @@ brand directory with search, and a brand's page showing where it is and what it 
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from mall.models import BrandActivity
+from mall.activities import activities_current
 from stores.floor_plans import floor_plan_svg, marker_legend
 from stores.models import Brand, Category, Floor, Shop
 from stores.selectors import floors_in_order, shops_in_store, stores_open
@@ -26,14 +25,6 @@ def _plan(floor: Floor, *, highlight: Shop | None = None) -> dict | None:
         "image": floor.plan.url if floor.plan else "",
         "highlight": highlight,
     }
-
-
-def _current_activities(*, store, brand):
-    """The brand's published activities in `store` running today (Shanghai)."""
-    today = timezone.localdate()
-    return BrandActivity.objects.filter(
-        store=store, brand=brand, is_published=True, starts_on__lte=today, ends_on__gte=today
-    ).order_by("ends_on", "pk")
 
 
 def floor_guide(request, store_code: str):
@@ -56,6 +47,7 @@ def floor_guide(request, store_code: str):
             "plan": _plan(floor),
             "legend": marker_legend(floor),
             "categories": list(floor.categories.all()),
+            "activity_count": activities_current(floor=floor).count(),
             "shops": list(
                 floor.shops.filter(is_active=True).select_related("brand").order_by("unit_no")
             ),
@@ -114,7 +106,7 @@ def brand_detail(request, store_code: str, brand_id: int):
             "store": store,
             "brand": brand,
             "shops": shops,
-            "activities": list(_current_activities(store=store, brand=brand)),
+            "activities": list(activities_current(store=store, brand=brand)),
             "tab": "floors",
         },
     )

@@ -88,6 +88,7 @@ def test_a_member_finds_a_brand_on_the_floor_guide_on_a_phone(live_server, phone
     expect(page.locator('.fp-plan [data-kind="escalator"]').first).to_be_visible()
     expect(page.locator(".fp-plan").get_by_text("歌莉娅", exact=True)).to_be_visible()
     expect(page.locator("[data-shops]")).to_contain_text("2F-01")
+    expect(page.locator("[data-floor-activities]")).to_contain_text("1")
     # The page itself never scrolls sideways: only the plan does, inside its box.
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     screenshot(page, "h5_floor_guide_2f_phone")
@@ -112,6 +113,9 @@ def test_a_member_finds_a_brand_on_the_floor_guide_on_a_phone(live_server, phone
     expect(page.locator("[data-activities]")).to_contain_text("真丝围巾 满 500 减 80")
     expect(page.locator("[data-activities]")).not_to_contain_text("上月的旧活动")
     screenshot(page, "h5_brand_detail_phone")
+    page.locator("[data-activities] a").click()  # the activity's own page
+    expect(page).to_have_url(re.compile(r"/m/activities/\d+/$"))
+    expect(page.get_by_text("真丝围巾 满 500 减 80").first).to_be_visible()
 
 
 def test_the_floor_guide_pages_on_a_desktop(live_server, page, mall):

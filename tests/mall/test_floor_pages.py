@@ -155,6 +155,13 @@ def test_a_brand_page_lists_only_the_activities_running_today_in_this_store(clie
     assert [a.title for a in response.context["activities"]] == ["今日限定", "秋冬新品上市"]
     html = response.content.decode()
     assert "秋冬新品上市" in html and "已结束的活动" not in html and "草稿活动" not in html
+    assert f'href="/m/activities/{response.context["activities"][0].pk}/"' in html
+    floor_page = client.get("/m/stores/SA1/floors/?floor=2F")
+    assert floor_page.context["activity_count"] == 2
+    assert (
+        f"/m/activities/?store=SA1&amp;floor={mall['floors']['2F'].pk}"
+        in floor_page.content.decode()
+    )
 
 
 def test_a_brand_page_without_activities_says_so(client, mall):
