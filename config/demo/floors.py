@@ -23,14 +23,16 @@ def _layout(count: int) -> tuple[dict, list[tuple[int, int, int, int]]]:
     """The plan and `count` rectangles filling its rows left to right, top row first."""
     plan = TWO_ROWS if count <= 10 else FOUR_ROWS
     rows = plan["rows"]
-    per_row = -(-count // len(rows))  # ceiling
+    # as even as can be: the first rows take one shop more
+    sizes = [count // len(rows) + (1 if i < count % len(rows) else 0) for i in range(len(rows))]
     rects = []
-    for index in range(count):
-        top, height = rows[index // per_row]
-        in_row = min(per_row, count - (index // per_row) * per_row)
+    for (top, height), in_row in zip(rows, sizes, strict=True):
+        if not in_row:
+            continue
         width = (SHOPS_RIGHT - SHOPS_LEFT) // in_row
-        left = SHOPS_LEFT + (index % per_row) * width
-        rects.append((left + 4, top + 4, width - 8, height - 8))
+        for index in range(in_row):
+            left = SHOPS_LEFT + index * width
+            rects.append((left + 4, top + 4, width - 8, height - 8))
     return plan, rects
 
 
