@@ -13,4 +13,5 @@ urlpatterns = [
     path("feedback/", include("feedback.urls_backoffice")),
     path("feedback/", include("feedback.urls_reports")),
     path("mall/", include("mall.urls_backoffice")),
+    path("stores/", include("stores.urls_backoffice")),
 ]

@@ -55,6 +55,7 @@ BACKOFFICE_NAV = [
         "⚒",
         perm="feedback.change_tickettype",
     ),
+    NavItem(_("Floor guide"), "backoffice:floor_list", "⊞", perm="stores.change_floor"),
     NavItem(
         _("Brand activities"), "backoffice:activity_list_bo", "✦", perm="mall.view_brandactivity"
     ),

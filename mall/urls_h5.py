@@ -1,10 +1,18 @@
 from django.urls import path
 
-from mall import views_h5, views_h5_activities, views_h5_points
+from mall import views_h5, views_h5_activities, views_h5_floors, views_h5_points
 
 urlpatterns = [
     path("", views_h5.home, name="home"),
-    path("stores/<str:store_code>/floors/", views_h5.floor_guide, name="floor_guide"),
+    path("stores/<str:store_code>/floors/", views_h5_floors.floor_guide, name="floor_guide"),
+    path(
+        "stores/<str:store_code>/brands/", views_h5_floors.brand_directory, name="brand_directory"
+    ),
+    path(
+        "stores/<str:store_code>/brands/<int:brand_id>/",
+        views_h5_floors.brand_detail,
+        name="brand_detail",
+    ),
     path("mall/", views_h5_points.points_mall, name="points_mall"),
     path("mall/goods/<int:pk>/", views_h5_points.points_goods, name="points_goods"),
     path("mall/goods/<int:pk>/redeem/", views_h5_points.points_redeem, name="points_redeem"),

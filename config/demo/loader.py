@@ -26,6 +26,7 @@ from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnaps
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
 from config.demo.activities import demo_activities
+from config.demo.floors import demo_floor_plans
 from config.demo.goods import demo_goods
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
@@ -178,6 +179,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         )
         items = _catalog(stores)
         result = DemoResult(staff=_staff(stores))
+        demo_floor_plans(stores, actor=User.objects.get(username="marketing"))
         _card_page(stores)
         people = _members(rng, count=members, months=months, stores=stores, as_of=as_of)
         result.members = len(people)
