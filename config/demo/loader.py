@@ -200,8 +200,8 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.tickets = demo_feedback(
             rng, tickets=demo_ticket_count(members), months=months, as_of=as_of
         )["tickets"]
-        # Each later part draws from its own generator, so what one part draws (the tickets
-        # demo's varies with the order rows come back in) cannot move the next.
+        # The points mall draws from a generator of its own: how much the parts before it
+        # draw (the tickets demo's draws did vary between two runs) cannot move it.
         result.redemptions = demo_goods(random.Random(f"{seed}:goods"), as_of=as_of)[  # noqa: S311
             "redemptions"
         ]

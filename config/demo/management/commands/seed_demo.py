@@ -57,6 +57,9 @@ class Command(BaseCommand):
                 return
             if not reset:
                 raise CommandError("The database already holds stores or members; use --reset.")
+        if reset:
+            # Also on an empty database: the reset restarts the id sequences, so the same seed
+            # gives the same ids (and the ledger keys that name them) however the tables were left.
             demo_reset()
         moment = _as_of(as_of) if as_of else timezone.now()
         result = demo_seed(members=members, months=months, seed=seed, as_of=moment)
