@@ -12,4 +12,5 @@ urlpatterns = [
     path("mining/", include("mining.urls_backoffice")),
     path("feedback/", include("feedback.urls_backoffice")),
     path("feedback/", include("feedback.urls_reports")),
+    path("mall/", include("mall.urls_backoffice")),
 ]

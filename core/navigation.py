@@ -53,6 +53,9 @@ BACKOFFICE_NAV = [
         "⚒",
         perm="feedback.change_tickettype",
     ),
+    NavItem(
+        _("Lottery campaigns"), "backoffice:lottery_list", "✦", perm="mall.view_lotterycampaign"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 
