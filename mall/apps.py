@@ -7,9 +7,13 @@ class MallConfig(AppConfig):
     verbose_name = _("Mall")
 
     def ready(self):
+        from mall.lottery import member_draws_erase
+        from mall.lottery_selectors import member_draws_export
         from mall.redeeming import member_redemptions_erase
         from mall.selectors import member_redemptions_export
         from members.signals import member_data_eraser_register, member_data_exporter_register
 
         member_data_exporter_register("redemptions", member_redemptions_export)
         member_data_eraser_register(member_redemptions_erase)
+        member_data_exporter_register("lottery_draws", member_draws_export)
+        member_data_eraser_register(member_draws_erase)
