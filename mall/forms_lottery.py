@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coupons.models import CouponTemplate
 from mall.models import PRIZE_VALUE_MAX_FEN, LotteryCampaign, LotteryPrize
@@ -53,7 +54,9 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
         self.fields["store"].required = not all_stores  # only HQ scope runs a chain-wide one
-        self.fields["store"].empty_label = _("Every store") if all_stores else None
+        self.fields["store"].empty_label = (
+            pgettext_lazy("lottery", "Every store") if all_stores else None
+        )
 
     def clean(self):
         data = super().clean()
@@ -73,7 +76,7 @@ class PrizeForm(forms.ModelForm):
             MinValueValidator(Decimal(0)),
             MaxValueValidator(
                 PRIZE_VALUE_MAX_YUAN,
-                message=_("No prize may be worth more than ¥50,000."),
+                message=_("A prize may be worth at most ¥50,000."),
             ),
         ],
         help_text=_("At most ¥50,000 (the prize-sales rules)."),
@@ -111,7 +114,7 @@ class PrizeForm(forms.ModelForm):
         if kind == LotteryPrize.Kind.POINTS and not data.get("points"):
             self.add_error("points", _("How many points does this prize give?"))
         if kind == LotteryPrize.Kind.COUPON and not data.get("coupon_template"):
-            self.add_error("coupon_template", _("Choose the coupon this prize issues."))
+            self.add_error("coupon_template", _("Choose the coupon template for this prize."))
         return data
 
     def service_fields(self) -> dict:

@@ -9,7 +9,9 @@ urlpatterns = [
     path("lottery/<int:pk>/", views_backoffice_lottery.lottery_detail, name="lottery_detail"),
     path("lottery/<int:pk>/edit/", views_backoffice_lottery.lottery_edit, name="lottery_edit"),
     path(
-        "lottery/<int:pk>/publish/", views_backoffice_lottery.lottery_publish, name="lottery_publish"
+        "lottery/<int:pk>/publish/",
+        views_backoffice_lottery.lottery_publish,
+        name="lottery_publish",
     ),
     path(
         "lottery/<int:pk>/on-site/",

@@ -11,6 +11,7 @@ from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.auth import backoffice_required
@@ -41,12 +42,12 @@ def _campaign(request, pk: int) -> LotteryCampaign:
 
 def _state(campaign: LotteryCampaign, now) -> tuple[str, str]:
     if campaign.published_at is None:
-        return "draft", _("Draft")
+        return "draft", pgettext("lottery", "Draft")
     if now < campaign.starts_at:
         return "published", _("Published, not started")
     if now < campaign.ends_at:
         return "running", _("Running")
-    return "ended", _("Ended")
+    return "ended", pgettext("lottery", "Ended")
 
 
 @require_GET
@@ -101,9 +102,7 @@ def _editor(request, campaign: LotteryCampaign | None):
     now = timezone.now()
     frozen = bool(campaign and campaign.is_frozen(now))
     instance = campaign or LotteryCampaign()
-    form = CampaignForm(
-        request.POST or None, instance=instance, **_form_kwargs(request, campaign)
-    )
+    form = CampaignForm(request.POST or None, instance=instance, **_form_kwargs(request, campaign))
     formset = PrizeFormSet(
         request.POST or None,
         request.FILES or None,
@@ -146,7 +145,7 @@ def _editor(request, campaign: LotteryCampaign | None):
         for prize_form in formset.forms:
             for field in prize_form.fields.values():
                 field.disabled = True
-    state = _state(campaign, now) if campaign else ("draft", _("Draft"))
+    state = _state(campaign, now) if campaign else ("draft", pgettext("lottery", "Draft"))
     odds = {row["prize"].pk: row for row in campaign_odds(campaign)} if campaign else {}
     for prize_form in formset.forms:
         prize_form.odds = odds.get(prize_form.instance.pk)
@@ -310,4 +309,3 @@ def lottery_pickup(request):
             % {"prize": draw.prize.name, "member": mask_name(draw.member.name)},
         )
     return target
-

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ServiceError
 from loyalty.ledger import points_balance
-from mall.lottery import draw_refusal, draws_left_today, lottery_draw
+from mall import lottery
+from mall.lottery import draw_refusal, draws_left_today
 from mall.lottery_selectors import (
     campaign_odds,
     campaign_totals,
@@ -100,7 +101,8 @@ def wheel_segments(cells: list[dict]) -> list[dict]:
                 **cell,
                 "path": path if n > 1 else "",
                 "rotate": f"{start + sweep / 2:.2f}",
-                "colour": WHEEL_COLOURS[cell["index"] % 2] if n % 2 == 0 or cell["index"] != n - 1
+                "colour": WHEEL_COLOURS[cell["index"] % 2]
+                if n % 2 == 0 or cell["index"] != n - 1
                 else "#ffe7b0",
             }
         )
@@ -212,7 +214,7 @@ def lottery_draw(request, pk: int):
     if not KEY.fullmatch(key):
         return _refused(_("The request was malformed; please reload the page."), "bad_key", 400)
     try:
-        draw = lottery_draw(member=request.member, campaign=campaign, idempotency_key=key)
+        draw = lottery.lottery_draw(member=request.member, campaign=campaign, idempotency_key=key)
     except ServiceError as exc:  # LotteryError and InsufficientPoints
         return _refused(exc.message, exc.code, 400 if exc.code in BAD_REQUEST_CODES else 409)
     if draw.member_id != request.member.pk or draw.campaign_id != campaign.pk:
@@ -257,4 +259,3 @@ def lottery_my_draws(request):
         "h5/mall/lottery_my_draws.html",
         {"draws": draws, "tab": "card"},
     )
-
