@@ -424,7 +424,9 @@ def _frozen_check(campaign: LotteryCampaign) -> None:
 
 
 def _campaign_locked(pk: int, actor) -> LotteryCampaign:
-    campaign = LotteryCampaign.objects.select_for_update().select_related("store").get(pk=pk)
+    campaign = (
+        LotteryCampaign.objects.select_for_update(of=("self",)).select_related("store").get(pk=pk)
+    )
     _require_store(actor, campaign.store)
     _frozen_check(campaign)
     return campaign
