@@ -45,6 +45,7 @@ class CampaignForm(forms.ModelForm):
             "claim_rules",
             "claim_days",
         ]
+        labels = {"rules": pgettext_lazy("lottery", "Rules")}
         widgets = {
             "rules": forms.Textarea(attrs={"rows": 5}),
             "claim_rules": forms.Textarea(attrs={"rows": 3}),
@@ -147,6 +148,11 @@ PrizeFormSet = inlineformset_factory(
     validate_min=True,
 )
 
+# A started campaign's prizes, read-only: no empty rows to fill.
+FrozenPrizeFormSet = inlineformset_factory(
+    LotteryCampaign, LotteryPrize, form=PrizeForm, extra=0, can_delete=True
+)
+
 
 class OnSiteWinnerForm(forms.Form):
     prize_name = forms.CharField(label=_("prize"), max_length=32)
@@ -174,7 +180,7 @@ class OnSiteWinnerForm(forms.Form):
 
 class PickupForm(forms.Form):
     code = forms.CharField(
-        label=_("pickup code"),
+        label=pgettext_lazy("lottery", "Pickup code"),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )

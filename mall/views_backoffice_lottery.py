@@ -19,7 +19,13 @@ from core.exceptions import ServiceError
 from core.masking import mask_name
 from core.once import submit_once
 from mall import lottery
-from mall.forms_lottery import CampaignForm, OnSiteWinnerForm, PickupForm, PrizeFormSet
+from mall.forms_lottery import (
+    CampaignForm,
+    FrozenPrizeFormSet,
+    OnSiteWinnerForm,
+    PickupForm,
+    PrizeFormSet,
+)
 from mall.lottery_selectors import campaign_draws, campaign_odds, campaign_totals, campaigns_scoped
 from mall.models import LotteryCampaign, LotteryDraw
 from members.cards import card_no_masked
@@ -103,7 +109,7 @@ def _editor(request, campaign: LotteryCampaign | None):
     frozen = bool(campaign and campaign.is_frozen(now))
     instance = campaign or LotteryCampaign()
     form = CampaignForm(request.POST or None, instance=instance, **_form_kwargs(request, campaign))
-    formset = PrizeFormSet(
+    formset = (FrozenPrizeFormSet if frozen else PrizeFormSet)(
         request.POST or None,
         request.FILES or None,
         instance=instance,

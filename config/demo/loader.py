@@ -375,6 +375,7 @@ def _card_page(stores: list[Store]) -> None:
                 label="楼层导视", icon="🧭", url=f"/m/stores/{stores[0].code}/floors/", order=1
             ),
             MenuButton(label="门店", icon="🏬", url="/m/", order=2),
+            MenuButton(label="抽奖活动", icon="🎰", url="/m/lottery/", order=5),
         ]
     )
     CardPageSettings.current()

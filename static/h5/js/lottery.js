@@ -129,7 +129,9 @@
   var dialog = root.querySelector("[data-dialog]");
   function showDialog(title, prize, message, pickup) {
     dialog.querySelector("[data-dialog-title]").textContent = title;
-    dialog.querySelector("[data-dialog-prize]").textContent = prize || "";
+    var prizeLine = dialog.querySelector("[data-dialog-prize]");
+    prizeLine.textContent = prize || "";
+    prizeLine.hidden = !prize;
     dialog.querySelector("[data-dialog-message]").textContent = message || "";
     var box = dialog.querySelector("[data-dialog-pickup]");
     box.hidden = !pickup;
@@ -140,7 +142,7 @@
       dialog.querySelector("[data-dialog-rules]").textContent = pickup.rules || "";
     }
     dialog.hidden = false;
-    dialog.querySelector("[data-dialog-close]").focus();
+    dialog.querySelector(".weui-dialog").focus();
   }
   dialog.querySelector("[data-dialog-close]").addEventListener("click", function () {
     dialog.hidden = true;
@@ -222,7 +224,7 @@
         if (data.refusal) { refuse(data.refusal); }
         showDialog(
           texts.getAttribute(data.won ? "data-text-won" : "data-text-lost"),
-          data.prize_name,
+          data.won ? data.prize_name : "",
           data.message,
           data.pickup_code
             ? {code: data.pickup_code, until: data.claim_until, rules: data.claim_rules}
