@@ -61,9 +61,13 @@ def _state(campaign: LotteryCampaign, now) -> tuple[str, str]:
 def lottery_list(request):
     """抽奖活动: every campaign of the user's stores with its state and draws so far."""
     now = timezone.now()
-    campaigns = _campaigns(request.user).annotate(
-        draw_count=Count("draws", distinct=True),
-        prize_count=Count("prizes", distinct=True),
+    campaigns = (
+        _campaigns(request.user)
+        .annotate(
+            draw_count=Count("draws", distinct=True),
+            prize_count=Count("prizes", distinct=True),
+        )
+        .order_by("-starts_at", "-id")
     )
     page = Paginator(campaigns, 30).get_page(request.GET.get("page"))
     for campaign in page:
@@ -145,7 +149,9 @@ def _editor(request, campaign: LotteryCampaign | None):
                 lottery.campaign_update(campaign=campaign, actor=request.user)
             except ServiceError as exc:
                 refused = exc.message
-    if frozen:
+    if frozen or not request.user.has_perm(
+        "mall.change_lotterycampaign" if campaign else "mall.add_lotterycampaign"
+    ):
         for field in form.fields.values():
             field.disabled = True
         for prize_form in formset.forms:
@@ -163,6 +169,10 @@ def _editor(request, campaign: LotteryCampaign | None):
             "form": form,
             "formset": formset,
             "frozen": frozen,
+            "read_only": frozen
+            or not request.user.has_perm(
+                "mall.change_lotterycampaign" if campaign else "mall.add_lotterycampaign"
+            ),
             "refused": refused,
             "state": state[0],
             "state_label": state[1],

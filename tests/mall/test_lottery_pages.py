@@ -2,18 +2,22 @@
 office's campaigns, editor (frozen after the start), figures with audit, on-site winners and
 the desk's hand-over."""
 
+import io
 import re
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from loyalty.ledger import points_balance
 from loyalty.models import PointsEntry
 from mall import lottery
 from mall.models import LotteryCampaign, LotteryDraw, LotteryOnSiteWinner
+from members.models import Message
 from tests.conftest import once
 from tests.mall.lottery_factories import give_points, running_campaign
 from tests.members.factories import MemberFactory, signed_in_as
@@ -102,6 +106,8 @@ def test_a_draw_answers_the_prize_its_cell_the_pickup_code_and_spends_points(sig
     assert data["balance"] == 90 == points_balance(member_id=member.pk)
     assert data["draws_left"] == 2
     assert "马克杯" in data["message"]
+    message = Message.objects.get(member=member, kind=Message.Kind.LOTTERY)
+    assert message.link == "/m/lottery/draws/"  # the inbox's 抽奖 message opens 我的抽奖
     entry = PointsEntry.objects.get(key=draw.ledger_key)
     assert entry.kind == PointsEntry.Kind.LOTTERY and entry.points == -10
 
@@ -317,7 +323,14 @@ def test_back_office_pages_need_the_lottery_permissions(client, staff_user):
 def test_marketing_creates_a_campaign_with_prizes_and_publishes_it(client, staff_user):
     client.force_login(staff_user("marketing"))
 
-    response = client.post("/backoffice/mall/lottery/new/", _campaign_post() | once())
+    image = io.BytesIO()
+    Image.new("RGB", (64, 64), "#c0392b").save(image, "PNG")
+    picture = SimpleUploadedFile("cooker.png", image.getvalue(), content_type="image/png")
+
+    response = client.post(
+        "/backoffice/mall/lottery/new/",
+        _campaign_post(**{"prizes-0-image": picture}) | once(),
+    )
 
     campaign = LotteryCampaign.objects.get(name="春节抽奖")
     assert response.status_code == 302 and response["Location"].endswith(
@@ -328,6 +341,7 @@ def test_marketing_creates_a_campaign_with_prizes_and_publishes_it(client, staff
         ("电饭煲", "goods", 5, 3, 39900),
         ("谢谢参与", "nothing", 95, None, 0),
     ]
+    assert prizes[0].image.name.startswith("mall/lottery/") and not prizes[1].image
     edit = client.get(response["Location"]).content.decode()
     assert "5.00%" in edit and "95.00%" in edit and "发布" in edit
 
