@@ -525,6 +525,11 @@ def campaign_publish(*, campaign: LotteryCampaign, actor) -> LotteryCampaign:
             return campaign
         if not campaign.prizes.exclude(kind=Kind.NOTHING).exists():
             _refuse(_("Add at least one prize before publishing."), "no_prizes")
+        if campaign.prizes.filter(kind=Kind.GOODS).exists() and not campaign.claim_rules.strip():
+            _refuse(
+                _("Say where and until when physical prizes are picked up before publishing."),
+                "claim_rules",
+            )
         campaign.published_at = timezone.now()
         campaign.save(update_fields=["published_at"])
         audit_log(actor=actor, action="mall.lottery.published", target=campaign)
