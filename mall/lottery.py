@@ -21,7 +21,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -151,8 +151,10 @@ def _check_member(member: Member, campaign: LotteryCampaign) -> None:
 
 
 def _draw_counts(member: Member, campaign: LotteryCampaign, today) -> tuple[int, int]:
-    draws = LotteryDraw.objects.filter(campaign_id=campaign.pk, member_id=member.pk)
-    return draws.filter(drawn_on=today).count(), draws.count()
+    counts = LotteryDraw.objects.filter(campaign_id=campaign.pk, member_id=member.pk).aggregate(
+        today=Count("id", filter=Q(drawn_on=today)), total=Count("id")
+    )
+    return counts["today"], counts["total"]
 
 
 def _check_limits(member: Member, campaign: LotteryCampaign, today) -> None:
@@ -243,12 +245,11 @@ def lottery_draw(*, member: Member, campaign: LotteryCampaign, idempotency_key: 
     key = (idempotency_key or "").strip()
     if not key or len(key) > KEY_MAX:
         _refuse(_("This draw request is invalid; reload the page."), "bad_key")
-    existing = _replay(member=member, key=key, campaign=campaign)
-    if existing is not None:
-        return existing
     with transaction.atomic():
-        account = account_get_or_create(member_id=member.pk)
-        PointsAccount.objects.select_for_update().get(pk=account.pk)
+        locked = PointsAccount.objects.select_for_update().filter(member_id=member.pk)
+        if not locked.values_list("pk", flat=True).first():
+            account_get_or_create(member_id=member.pk)
+            locked.values_list("pk", flat=True).first()
         # Race condition: a retry of the same key may have committed while we waited.
         existing = _replay(member=member, key=key, campaign=campaign)
         if existing is not None:
@@ -524,6 +525,11 @@ def campaign_publish(*, campaign: LotteryCampaign, actor) -> LotteryCampaign:
             return campaign
         if not campaign.prizes.exclude(kind=Kind.NOTHING).exists():
             _refuse(_("Add at least one prize before publishing."), "no_prizes")
+        if campaign.prizes.filter(kind=Kind.GOODS).exists() and not campaign.claim_rules.strip():
+            _refuse(
+                _("Say where and until when physical prizes are picked up before publishing."),
+                "claim_rules",
+            )
         campaign.published_at = timezone.now()
         campaign.save(update_fields=["published_at"])
         audit_log(actor=actor, action="mall.lottery.published", target=campaign)

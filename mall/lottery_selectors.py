@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.masking import mask_name, mask_phone
+from mall.lottery import prize_pick
 from mall.models import LotteryCampaign, LotteryDraw, LotteryOnSiteWinner, LotteryPrize
 from members.models import Member
 from stores.models import Store
@@ -87,6 +88,21 @@ def campaign_totals(*, campaign: LotteryCampaign) -> dict:
         winners=Count("member", distinct=True, filter=Q(prize__isnull=False)),
     )
     return {key: totals[key] or 0 for key in ("participants", "draws", "winners")}
+
+
+def draw_segment(draw: LotteryDraw) -> int | None:
+    """The prize the wheel or grid stops on for `draw`: its prize; for no prize the "nothing"
+    prize its roll gave, else (the roll's prize ran out meanwhile) the campaign's first
+    "nothing" prize; None if it has none."""
+    if draw.prize_id is not None:
+        return draw.prize_id
+    nothing = list(
+        LotteryPrize.objects.filter(campaign_id=draw.campaign_id, kind=LotteryPrize.Kind.NOTHING)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+    rolled = prize_pick(draw.weights, draw.roll)
+    return rolled if rolled in nothing else (nothing[0] if nothing else None)
 
 
 def member_draws(*, member: Member, campaign: LotteryCampaign | None = None) -> QuerySet:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from analytics.models import ClvRun, ClvScore, LifecycleChange, RfmRow, RfmSnapshot, Tag
 from analytics.tags import rule_tags_recompute
 from config.demo import catalog
+from config.demo.lottery import demo_lottery
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
 from core.models import AuditLog
@@ -192,6 +193,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
         result.tickets = demo_feedback(
             rng, tickets=demo_ticket_count(members), months=months, as_of=as_of
         )["tickets"]
+        demo_lottery(rng, as_of=as_of)
     result.seconds = clock.monotonic() - started
     return result
 

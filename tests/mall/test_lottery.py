@@ -541,3 +541,23 @@ def test_draws_are_in_the_data_download_and_deletion_masks_on_site_names(player)
     winner.refresh_from_db()
     assert winner.winner_name == "张**"
     assert LotteryPrize.objects.filter(campaign=campaign).exists()
+
+
+def test_the_page_stops_on_the_prize_or_on_a_nothing_segment(player):
+    from mall.lottery_selectors import draw_segment
+
+    campaign = running_campaign(
+        prizes=[
+            {"name": "马克杯", "kind": "goods", "weight": 1, "stock": 1},
+            {"name": "谢谢参与", "kind": "nothing", "weight": 1, "stock": None},
+            {"name": "再接再厉", "kind": "nothing", "weight": 1, "stock": None},
+        ]
+    )
+    mug, thanks, again = campaign.prizes.order_by("position")
+    won = LotteryDraw(campaign=campaign, prize=mug, weights=[[mug.pk, 1]], roll=0)
+    rolled_nothing = LotteryDraw(
+        campaign=campaign, prize=None, weights=[[mug.pk, 1], [thanks.pk, 1], [again.pk, 1]], roll=2
+    )
+    raced = LotteryDraw(campaign=campaign, prize=None, weights=[[mug.pk, 1]], roll=0)
+
+    assert [draw_segment(d) for d in (won, rolled_nothing, raced)] == [mug.pk, again.pk, thanks.pk]

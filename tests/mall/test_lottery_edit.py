@@ -96,6 +96,13 @@ def test_a_campaign_is_created_with_prizes_published_and_audited(marketing):
     ]
 
 
+def test_physical_prizes_need_their_claim_rules_before_publishing(campaign, marketing):
+    campaign_update(campaign=campaign, actor=marketing, claim_rules=" ")
+    expect("claim_rules", campaign_publish, campaign=campaign, actor=marketing)
+    campaign_update(campaign=campaign, actor=marketing, claim_rules="一楼服务台，30 天内。")
+    assert campaign_publish(campaign=campaign, actor=marketing).published_at
+
+
 def test_before_the_start_everything_may_change_and_is_audited(campaign, marketing):
     prize = campaign.prizes.get()
     campaign_update(campaign=campaign, actor=marketing, points_per_draw=30, name="新年抽奖")
