@@ -24,6 +24,7 @@ from mall.lottery_selectors import (
     campaign_odds,
     campaign_totals,
     campaigns_for_member,
+    draw_segment,
     member_draws,
     recent_winners,
 )
@@ -58,13 +59,12 @@ def display_cells(campaign: LotteryCampaign, prizes: list[LotteryPrize]) -> list
 
 
 def cell_index(cells: list[dict], draw: LotteryDraw) -> int:
-    """Where the animation stops: the first cell showing the drawn prize (a no-prize draw
-    stops on a 谢谢参与 cell)."""
-    prize = draw.prize
-    if prize is not None:
-        for cell in cells:
-            if cell["prize_id"] == prize.pk:
-                return cell["index"]
+    """Where the animation stops: the first cell of the prize draw_segment names (a no-prize
+    draw stops on the "nothing" prize its roll gave, or on the page's 谢谢参与 cell)."""
+    target = draw_segment(draw)
+    for cell in cells:
+        if cell["prize_id"] == target:
+            return cell["index"]
     for cell in cells:
         if cell["kind"] == LotteryPrize.Kind.NOTHING:
             return cell["index"]

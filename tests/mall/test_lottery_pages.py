@@ -128,6 +128,20 @@ def test_a_no_prize_draw_stops_on_the_no_prize_cell(signed_in):
     assert "pickup_code" not in data
 
 
+def test_a_draw_stops_on_the_no_prize_cell_its_roll_gave(signed_in):
+    campaign = running_campaign(
+        prizes=[
+            {"name": "马克杯", "kind": "goods", "weight": 1, "stock": 1},
+            {"name": "谢谢参与", "kind": "nothing", "weight": 1, "stock": None},
+            {"name": "再接再厉", "kind": "nothing", "weight": 1_000_000, "stock": None},
+        ]
+    )
+
+    data = _draw(signed_in, campaign).json()
+
+    assert data["prize_id"] is None and data["index"] == 2  # 再接再厉, not the first one
+
+
 def test_the_same_key_again_returns_the_first_draw_and_charges_once(signed_in, member):
     campaign = running_campaign(prizes=MUG_ONLY)
     key = _key()
