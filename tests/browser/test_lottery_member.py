@@ -171,3 +171,34 @@ def test_a_refused_member_sees_the_reason_and_a_disabled_button(live_server, pho
     expect(page.locator("[data-draw]")).to_be_disabled()
     expect(page.locator("[data-refusal]")).to_have_text("积分不足。")
     screenshot(page, "lottery_refused_390")
+
+
+def test_an_answer_lost_on_the_way_is_asked_again_with_the_same_key(live_server, phone_page):
+    loyalty_defaults_install(apps)
+    store = StoreFactory(code="S01", name="武林旗舰店")
+    member = MemberFactory(home_store=store, name="王芳")
+    give_points(member, 100)
+    campaign = running_campaign(name="双旦抽奖", style="grid")
+    page = phone_page
+    member_sign_in(page, live_server, member, openid="o_lottery_retry")
+    keys = []
+
+    def lose_the_first_answer(route):
+        keys.append(route.request.headers["x-idempotency-key"])
+        if len(keys) == 1:
+            route.fetch()  # the server draws …
+            route.abort()  # … but its answer never arrives
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/draw/$"), lose_the_first_answer)
+    page.goto(f"{live_server.url}/m/lottery/{campaign.pk}/")
+    page.get_by_role("button", name=re.compile("抽奖")).click()
+
+    expect(page.locator("[data-dialog] .weui-dialog")).to_be_visible()
+    assert len(keys) == 2 and keys[0] == keys[1]
+    draw = LotteryDraw.objects.get(member=member)  # one draw, charged once
+    assert points_balance(member_id=member.pk) == 100 - 10 + (
+        draw.prize.points if draw.prize else 0
+    )
+    expect(page.locator("[data-balance]")).to_have_text(str(points_balance(member_id=member.pk)))

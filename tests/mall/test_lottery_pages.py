@@ -513,3 +513,20 @@ def test_an_on_site_winner_with_an_unknown_card_is_a_form_error(client, staff_us
     assert response.status_code == 400
     assert "没有会员使用这个卡号。" in response.content.decode()
     assert not LotteryOnSiteWinner.objects.exists()
+
+
+def test_store_staff_see_their_stores_campaigns_and_not_anothers(client, staff_user, store_b):
+    from tests.stores.factories import StoreFactory
+
+    elsewhere = running_campaign(name="滨江店抽奖", store=StoreFactory(code="S09"))
+    ours = running_campaign(name="本店抽奖", store=store_b)
+    everyone = running_campaign(name="全场抽奖")
+    client.force_login(staff_user("marketing", scope="store", store=store_b))
+
+    listed = client.get("/backoffice/mall/lottery/").content.decode()
+
+    assert "本店抽奖" in listed and "全场抽奖" in listed and "滨江店抽奖" not in listed
+    assert client.get(f"/backoffice/mall/lottery/{elsewhere.pk}/").status_code == 404
+    assert client.get(f"/backoffice/mall/lottery/{elsewhere.pk}/edit/").status_code == 404
+    assert client.get(f"/backoffice/mall/lottery/{ours.pk}/").status_code == 200
+    assert client.get(f"/backoffice/mall/lottery/{everyone.pk}/").status_code == 200
