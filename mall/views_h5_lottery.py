@@ -234,6 +234,7 @@ def lottery_draw(request, pk: int):
         "draws_left": draws_left_today(member=request.member, campaign=campaign),
         "message": draw_message(draw),
         "stock": {str(row["prize"].pk): row["stock_left"] for row in odds},
+        "totals": campaign_totals(campaign=campaign),
     }
     if draw.pickup_code:
         answer["pickup_code"] = draw.pickup_code

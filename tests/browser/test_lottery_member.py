@@ -111,6 +111,7 @@ def test_a_member_draws_on_the_grid_sees_the_prize_and_the_ledger_entry(
     expect(dialog).to_be_hidden()
     expect(page.locator("[data-balance]")).to_have_text("190")
     expect(page.locator("[data-draws-left]")).to_have_text("2")
+    expect(page.locator('[data-total="participants"]')).to_have_text("5")
     assert points_balance(member_id=member.pk) == 190
     screenshot(page, "lottery_grid_after_390")
 

@@ -105,6 +105,7 @@ def test_a_draw_answers_the_prize_its_cell_the_pickup_code_and_spends_points(sig
     assert data["pickup_code"] == draw.pickup_code and data["claim_rules"] == "请到一楼服务台领取。"
     assert data["balance"] == 90 == points_balance(member_id=member.pk)
     assert data["draws_left"] == 2
+    assert data["totals"] == {"participants": 1, "draws": 1, "winners": 1}
     assert "马克杯" in data["message"]
     message = Message.objects.get(member=member, kind=Message.Kind.LOTTERY)
     assert message.link == "/m/lottery/draws/"  # the inbox's 抽奖 message opens 我的抽奖

@@ -162,6 +162,10 @@
     if (data.draws_left !== null && data.draws_left !== undefined) {
       root.querySelector("[data-draws-left]").textContent = data.draws_left;
     }
+    Object.keys(data.totals || {}).forEach(function (name) {
+      var cell = root.querySelector('[data-total="' + name + '"]');
+      if (cell) { cell.textContent = data.totals[name]; }
+    });
     Object.keys(data.stock || {}).forEach(function (prizeId) {
       var row = root.querySelector('[data-odds-row="' + prizeId + '"] [data-stock]');
       var left = data.stock[prizeId];
