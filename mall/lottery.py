@@ -549,7 +549,8 @@ def _prize_clean(prize: LotteryPrize) -> None:
     if prize.value_fen > PRIZE_VALUE_MAX_FEN:
         _refuse(_("No prize may be worth more than ¥50,000."), "value_cap")
     if prize.kind == Kind.NOTHING:
-        prize.points, prize.coupon_template = 0, None
+        # "No prize" is never used up: its share stays in the draw to the end.
+        prize.points, prize.coupon_template, prize.stock = 0, None, None
     elif prize.stock is None:
         _refuse(_("Enter how many of this prize there are."), "stock")
     if prize.stock is not None and (not isinstance(prize.stock, int) or prize.stock < 0):

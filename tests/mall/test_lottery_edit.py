@@ -73,7 +73,7 @@ def test_a_campaign_is_created_with_prizes_published_and_audited(marketing):
     campaign = campaign_create(actor=marketing, **fields())
     expect("no_prizes", campaign_publish, campaign=campaign, actor=marketing)
     nothing = prize_create(
-        campaign=campaign, actor=marketing, name="谢谢参与", kind="nothing", weight=90, stock=None
+        campaign=campaign, actor=marketing, name="谢谢参与", kind="nothing", weight=90, stock=5
     )
     expect("no_prizes", campaign_publish, campaign=campaign, actor=marketing)
     mug = prize_create(

@@ -7,9 +7,11 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from loyalty.ledger import EntryIn, InsufficientPoints, ledger_check, points_post_many
 from loyalty.models import PointsAccount, PointsEntry
@@ -200,16 +202,66 @@ def test_a_prize_raced_to_zero_between_the_read_and_the_update_gives_nothing(sto
     assert ledger_check() == []
 
 
-def _wait_until_blocked(timeout=10.0):
-    """Until a session of this database waits on a row lock (our draw's stock UPDATE)."""
+def _wait_until_blocked(timeout=10.0, query="UPDATE%lotteryprize%"):
+    """Until a session of this database waits on a row lock (by default our draw's stock
+    UPDATE)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%%lotteryprize%%'"
+                " AND wait_event_type = 'Lock' AND query LIKE %s",
+                [query],
             )
             if cursor.fetchone()[0]:
                 return
         time.sleep(0.05)
-    raise AssertionError("the draw never reached the stock update")
+    raise AssertionError(f"no session waited on a row lock in {query!r}")
+
+
+def test_a_draw_at_the_start_waits_for_an_edit_begun_before_it_and_sees_its_result(store):
+    # An edit locks the campaign row and checks the clock inside its transaction; one that
+    # checked just before the start may commit just after it. A draw takes the campaign row
+    # FOR SHARE, so it waits for that edit and draws with the prizes as the edit left them.
+    member = MemberFactory(home_store=store)
+    points_post_many([EntryIn(member_id=member.pk, kind="earn", points=100, key="seed:edit")])
+    campaign = running_campaign(
+        starts_at=timezone.now() + timedelta(seconds=1),
+        prizes=[{"name": "马克杯", "kind": "goods", "weight": 1, "stock": 5}],
+    )
+    mug = campaign.prizes.get()
+    locked, release = threading.Event(), threading.Event()
+
+    def edit_across_the_start():
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute(
+                    "SELECT id FROM mall_lotterycampaign WHERE id = %s FOR UPDATE", [campaign.pk]
+                )
+                cursor.execute("UPDATE mall_lotteryprize SET weight = 7 WHERE id = %s", [mug.pk])
+                locked.set()
+                release.wait(10)
+                cursor.execute("COMMIT")
+        finally:
+            other.close()
+
+    def draw_once_started():
+        try:
+            locked.wait(10)
+            while timezone.now() < campaign.starts_at:
+                time.sleep(0.05)
+            return lottery_draw(member=member, campaign=campaign, idempotency_key="first")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        editor = pool.submit(edit_across_the_start)
+        drawer = pool.submit(draw_once_started)
+        _wait_until_blocked(query="%FOR SHARE%")
+        release.set()
+        editor.result()
+        result = drawer.result()
+
+    assert result.weights == [[mug.pk, 7]] and result.prize == mug
