@@ -10,7 +10,9 @@
       var name = field(row, "name"), weight = field(row, "weight");
       var quantity = field(row, "initial_stock"), remove = field(row, "DELETE");
       var w = parseInt(weight && weight.value, 10);
-      var q = quantity && quantity.value !== "" ? parseInt(quantity.value, 10) : null;
+      var kind = field(row, "kind");
+      var unlimited = !quantity || quantity.value === "" || (kind && kind.value === "nothing");
+      var q = unlimited ? null : parseInt(quantity.value, 10);
       var counted = name && name.value.trim() && w > 0 && !(remove && remove.checked) && (q === null || q > 0);
       return counted ? w : 0;
     });
