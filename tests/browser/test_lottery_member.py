@@ -163,7 +163,19 @@ def test_a_refused_member_sees_the_reason_and_a_disabled_button(live_server, pho
     store = StoreFactory(code="S01", name="武林旗舰店")
     member = MemberFactory(home_store=store, name="王芳")
     give_points(member, 5)  # below the 10 points a draw
-    campaign = running_campaign(name="双旦抽奖", style="grid")
+    campaign = running_campaign(
+        name="双旦大转盘",
+        prizes=[
+            {"name": "8 积分", "kind": "points", "points": 8, "weight": 300, "stock": 2000},
+            {"name": "88 积分", "kind": "points", "points": 88, "weight": 60, "stock": 300},
+            {"name": "888 积分", "kind": "points", "points": 888, "weight": 2, "stock": 5},
+            {"name": "女装满300减50券", "kind": "goods", "weight": 100, "stock": 500},
+            {"name": "品牌保温杯", "kind": "goods", "weight": 8, "stock": 30},
+            {"name": "蓝牙耳机", "kind": "goods", "weight": 1, "stock": 3},
+            {"name": "谢谢参与", "kind": "nothing", "weight": 400, "stock": None},
+            {"name": "再接再厉", "kind": "nothing", "weight": 129, "stock": None},
+        ],
+    )
     page = phone_page
     member_sign_in(page, live_server, member, openid="o_lottery_poor")
 
