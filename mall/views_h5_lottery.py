@@ -150,6 +150,7 @@ def lottery_list(request):
     )
 
 
+@never_cache  # the balance and draws left must be today's, also after "back"
 @require_GET
 @member_required
 def lottery_detail(request, pk: int):
