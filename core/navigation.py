@@ -59,6 +59,9 @@ BACKOFFICE_NAV = [
     NavItem(
         _("Brand activities"), "backoffice:activity_list_bo", "✦", perm="mall.view_brandactivity"
     ),
+    NavItem(
+        _("Lottery campaigns"), "backoffice:lottery_list", "✪", perm="mall.view_lotterycampaign"
+    ),
     NavItem(_("Administration"), "admin:index", "⚙", admin_site=True),
 ]
 

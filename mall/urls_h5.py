@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mall import views_h5, views_h5_activities, views_h5_floors, views_h5_points
+from mall import views_h5, views_h5_activities, views_h5_floors, views_h5_lottery, views_h5_points
 
 urlpatterns = [
     path("", views_h5.home, name="home"),
@@ -24,4 +24,8 @@ urlpatterns = [
     ),
     path("activities/", views_h5_activities.activity_list, name="activity_list"),
     path("activities/<int:pk>/", views_h5_activities.activity_detail, name="activity_detail"),
+    path("lottery/", views_h5_lottery.lottery_list, name="lottery_list"),
+    path("lottery/<int:pk>/", views_h5_lottery.lottery_detail, name="lottery_detail"),
+    path("lottery/<int:pk>/draw/", views_h5_lottery.lottery_draw, name="lottery_draw"),
+    path("lottery/draws/", views_h5_lottery.lottery_my_draws, name="lottery_my_draws"),
 ]

@@ -28,6 +28,7 @@ from config.demo import catalog
 from config.demo.activities import demo_activities
 from config.demo.floors import demo_floor_plans
 from config.demo.goods import demo_goods
+from config.demo.lottery import demo_lottery
 from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
 from core.models import AuditLog
@@ -206,6 +207,7 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
             "redemptions"
         ]
         demo_activities(as_of=as_of)
+        demo_lottery(random.Random(f"{seed}:lottery"), as_of=as_of)  # noqa: S311
     result.seconds = clock.monotonic() - started
     return result
 
@@ -390,6 +392,7 @@ def _card_page(stores: list[Store]) -> None:
             ),
             MenuButton(label="门店", icon="🏬", url="/m/", order=2),
             MenuButton(label="积分商城", icon="🎁", url="/m/mall/", order=3),
+            MenuButton(label="抽奖活动", icon="🎰", url="/m/lottery/", order=5),
         ]
     )
     CardPageSettings.current()
