@@ -443,7 +443,6 @@ def test_the_demo_has_current_upcoming_and_ended_activities_with_pictures():
         "seed_demo",
         members=0,
         months=1,
-        reset=True,
         stdout=open("/dev/null", "w"),  # noqa: SIM115
     )
 

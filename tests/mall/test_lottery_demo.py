@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_lottery_is_drawn_through_the_service(loyalty_defaults):
-    call_command("seed_demo", members=120, months=2, reset=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", members=120, months=2, stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     grid = LotteryCampaign.objects.get(style="grid")
     assert LotteryCampaign.objects.count() == 3
