@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list browser db-stop
+.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list fairness browser db-stop
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ endif
 
 bench-list: install ## The member list at 1,000,000 members, keyset against OFFSET (DATABASE_URL)
 	$(BIN)/python bench/member_list_bench.py $(ARGS)
+
+fairness: install ## 100,000 lottery draws through the service against the weights (~30 min)
+	RUN_FAIRNESS=1 $(BIN)/python -m pytest -m fairness -s $(PYTEST_ARGS)
 
 browser: ## Install Debian's Chromium and CJK fonts for the browser tests (root)
 	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk

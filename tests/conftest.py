@@ -346,6 +346,12 @@ def worker(transactional_db):
 
 
 def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("RUN_FAIRNESS"):
+        # 100,000 lottery draws through the service take half an hour on 2 cores.
+        fairness = pytest.mark.skip(reason="a long statistical run: `make fairness`")
+        for item in items:
+            if "fairness" in item.keywords:
+                item.add_marker(fairness)
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("REQUIRE_BROWSER"):

@@ -98,7 +98,7 @@ def test_1000_draws_through_the_service_match_the_weights(store):
     assert _fair(counts, [p["weight"] for p in PRIZES]) > P_MIN
 
 
-@pytest.mark.slow
+@pytest.mark.fairness
 @pytest.mark.django_db(transaction=True)
 def test_100000_draws_through_the_service_match_the_weights(store):
     counts, seconds = service_draws(store, 100_000, members=2000, threads=4)
