@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from coupons.issuing import coupon_issue
 from tests.conftest import PosClient
 from tests.members.factories import MemberFactory
 
@@ -68,8 +69,8 @@ class TillSigning(requests.auth.AuthBase):
 
 # --- Steering: every other generated request (chosen by a digest of its content, so the run
 # stays deterministic) is made to pass what no schema can express (the terminal's store, a
-# recent time, a member who exists, sums that add up), so the cases reach the ledger, the
-# coupons and the member lookup, not only the validation.
+# recent time, a member who exists, sums that add up, one of the member's coupons), so the
+# cases reach the ledger, the coupons and the member lookup, not only the validation.
 
 
 def _digest(value) -> str:
@@ -87,7 +88,7 @@ def _lines_ok(body) -> bool:
     )
 
 
-def steer(case) -> None:
+def steer(case, codes: list[str]) -> None:
     operation = case.operation.label
     if operation == "GET /members/resolve":
         if _half(case.query):
@@ -98,6 +99,10 @@ def steer(case) -> None:
         return
     lines = [dict(line, amount_fen=int(line["amount_fen"])) for line in body["lines"]]
     body = dict(body, store=STORE, member={"card_no": CARD_NO}, lines=lines)
+    pick = int(_digest(body)[2:6], 16)
+    code = codes[pick % len(codes)]  # each can be used once: later picks are already_used
+    if operation == "POST /coupons/verify":
+        body["code"] = code
     if operation == "POST /receipts":
         total = sum(line["amount_fen"] for line in lines)
         moment = timezone.localtime().replace(minute=0, second=0, microsecond=0) - timedelta(
@@ -109,7 +114,7 @@ def steer(case) -> None:
             occurred_at=moment.isoformat(timespec="seconds"),
             total_fen=total,
             payments=[{"method": "wechat", "amount_fen": total}],
-            coupons=[],
+            coupons=[code] if pick % 4 == 0 else [],
             refund_of=None,
         )
     case.body = body
@@ -118,19 +123,26 @@ def steer(case) -> None:
 # What each operation's run must have reached, or the steering no longer works.
 REACHED = {
     "POST /receipts": {201, 200, 400},  # recorded, replayed (a case sent again), refused
-    "POST /coupons/verify": {409, 400},  # refused with a reason (unknown_code)
+    "POST /coupons/verify": {200, 409, 400},  # used, refused with a reason
     "GET /members/resolve": {200, 404, 400},
 }
 
 
 @pytest.fixture
-def till(live_server, terminal, request):
-    MemberFactory(home_store=terminal.store, card_no=CARD_NO)
+def till(live_server, terminal, request, make_template, campaign):
+    member = MemberFactory(home_store=terminal.store, card_no=CARD_NO)
+    template = make_template(per_member_limit=0, stackable=True)
+    codes = [coupon_issue(template=template, member=member, campaign=campaign).code for _ in "1234"]
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment between the till and the server
     session.auth = TillSigning(terminal)
     seen = set()
-    yield {"session": session, "base_url": f"{live_server.url}/api/pos/v1", "seen": seen}
+    yield {
+        "session": session,
+        "base_url": f"{live_server.url}/api/pos/v1",
+        "seen": seen,
+        "codes": codes,
+    }
     session.close()
     report = getattr(request.node, "rep_call", None)
     if report is None or report.failed:
@@ -146,7 +158,7 @@ def till(live_server, terminal, request):
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @pytest.mark.django_db(transaction=True)
 def test_the_api_answers_as_documented(case, till):
-    steer(case)
+    steer(case, till["codes"])
     response = case.call(base_url=till["base_url"], session=till["session"], timeout=30)
     till["seen"].add((case.operation.label, response.status_code))
     case.validate_response(response, checks=CHECKS)
