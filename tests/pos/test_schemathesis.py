@@ -12,12 +12,14 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import jsonschema_rs  # schemathesis' JSON Schema validator
 import pytest
 import requests
 import schemathesis
 from django.core.management import call_command
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from pydantic import ValidationError
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -26,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from coupons.issuing import coupon_issue
+from pos.bodies import LineBody, MemberRef, parse_json
 from tests.conftest import PosClient
 from tests.members.factories import MemberFactory
 
@@ -162,3 +165,52 @@ def test_the_api_answers_as_documented(case, till):
     response = case.call(base_url=till["base_url"], session=till["session"], timeout=30)
     till["seen"].add((case.operation.label, response.status_code))
     case.validate_response(response, checks=CHECKS)
+
+
+# --- The document itself -------------------------------------------------------------------
+
+
+def test_the_document_is_valid_openapi_3_1():
+    schema.validate()  # against the OpenAPI 3.1 meta-schema; raises with the path at fault
+
+
+def _verdicts(component: str, value, server_model) -> tuple[bool, bool]:
+    """(the document accepts `value`, the server accepts it) for one component schema."""
+    document = json.loads(DOCUMENT.read_text())["components"]["schemas"][component]
+    documented = jsonschema_rs.Draft202012Validator(document).is_valid(value)
+    try:
+        server_model.model_validate(value)
+    except ValidationError:
+        return documented, False
+    return documented, True
+
+
+@pytest.mark.parametrize(
+    "qty",
+    ["1", "0.001", "1e-3", "12345.678", "99999", "0.0005", "0", "-1", "99999.001", '"1"', "true"],
+)
+def test_the_documented_qty_is_the_one_the_server_accepts(qty):
+    line = {"name": "连衣裙", "qty": json.loads(qty), "amount_fen": 100}
+    parsed = parse_json(json.dumps({**line, "qty": "QTY"}).replace('"QTY"', qty).encode())
+    documented, _ = _verdicts("LineBody", line, LineBody)
+    _, accepted = _verdicts("LineBody", parsed, LineBody)  # numbers parsed as the server does
+    assert documented == accepted
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        {"card_no": "VIP-2019-000123"},
+        {"phone": "13800000000"},
+        {"qr_token": "abc", "card_no": None},
+        {"card_no": "VIP-1", "phone": "13800000000"},
+        {"card_no": None},
+        {},
+        {"qr_token": ""},
+        {"card_no": "bad card"},
+        {"email": "a@b.c"},
+    ],
+)
+def test_the_documented_member_is_exactly_one_key_as_the_server_checks(member):
+    documented, accepted = _verdicts("MemberRef", member, MemberRef)
+    assert documented == accepted
