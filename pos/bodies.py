@@ -97,7 +97,13 @@ def _nul_path(data) -> str | None:
 
 
 Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
-Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+# JSON Schema counts 100.0 as an integer; the server does not: amounts are written 100.
+Fen = Annotated[
+    StrictInt,
+    Field(
+        ge=0, le=MAX_FEN, description="Integer fen, written without a fraction (100, not 100.0)."
+    ),
+]
 Text = Annotated[StrictStr, Field(max_length=64)]
 # Any card number (members/cards.py): the mall's imported ones as well as the system's own.
 CardNo = Annotated[StrictStr, Field(pattern=CARD_NO_PATTERN)]
