@@ -17,6 +17,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -96,7 +97,13 @@ def _nul_path(data) -> str | None:
 
 
 Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-./]{1,64}$")]
-Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+# JSON Schema counts 100.0 as an integer; the server does not: amounts are written 100.
+Fen = Annotated[
+    StrictInt,
+    Field(
+        ge=0, le=MAX_FEN, description="Integer fen, written without a fraction (100, not 100.0)."
+    ),
+]
 Text = Annotated[StrictStr, Field(max_length=64)]
 # Any card number (members/cards.py): the mall's imported ones as well as the system's own.
 CardNo = Annotated[StrictStr, Field(pattern=CARD_NO_PATTERN)]
@@ -107,6 +114,16 @@ class Strict(BaseModel):
 
 
 class MemberRef(Strict):
+    # Exactly one key holds a string (the others absent or null), as _exactly_one checks.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("qr_token", "card_no", "phone")
+            ]
+        }
+    )
+
     qr_token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
     card_no: CardNo | None = None
     phone: Annotated[StrictStr, Field(pattern=r"^1[3-9][0-9]{9}$")] | None = None
@@ -125,7 +142,19 @@ class LineBody(Strict):
     spec: Text = ""
     brand: Text = ""
     category: Text = ""
-    qty: Decimal = Field(gt=0, le=99999, decimal_places=3)
+    # A JSON number (never a string or a boolean), above 0, at most 99999, 3 decimals at most
+    qty: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 99999,
+                "multipleOf": 0.001,
+                "description": "A JSON number above 0 with at most 3 decimals.",
+            }
+        ),
+    ] = Field(gt=0, le=99999, decimal_places=3)
     amount_fen: Fen
     non_merchandise: StrictBool = False
 
@@ -149,11 +178,12 @@ class ReceiptBody(Strict):
     occurred_at: Annotated[
         StrictStr,
         Field(
+            json_schema_extra={"format": "date-time"},
             description=(
                 "ISO 8601 with an offset. Not more than 10 minutes ahead of the server clock,"
                 " and not older than the earning window (RECEIPT_EARN_WINDOW_DAYS, 90 days by"
                 " default, counted back from now as an instant)."
-            )
+            ),
         ),
     ]
     member: MemberRef | None = None

@@ -37,9 +37,10 @@ RECEIPT_RESULT = {
             "type": "array",
             "items": {
                 "type": "object",
+                "required": ["code", "status", "discount_fen"],
                 "properties": {
                     "code": {"type": "string"},
-                    "status": {"type": "string"},
+                    "status": {"const": "used"},
                     "discount_fen": {"type": "integer"},
                 },
             },
@@ -68,6 +69,11 @@ def pos_openapi() -> dict:
         "401": _error(
             "Missing or bad signature, stale timestamp, reused nonce, unknown or inactive terminal"
         ),
+    }
+    # What every signed endpoint answers before it reads the body (pos.api.pos_api).
+    transport_errors = {
+        "411": _error("A chunked body: send Content-Length"),
+        "413": _error("Body larger than allowed"),
     }
     header = {"type": "apiKey", "in": "header"}
     return {
@@ -129,8 +135,7 @@ def pos_openapi() -> dict:
                         "409": _error(
                             "Another receipt with this store, POS and receipt number exists"
                         ),
-                        "411": _error("A chunked body: send Content-Length"),
-                        "413": _error("Body larger than allowed"),
+                        **transport_errors,
                     },
                 }
             },
@@ -156,6 +161,7 @@ def pos_openapi() -> dict:
                         "200": _json(
                             {
                                 "type": "object",
+                                "required": ["code", "discount_fen", "status"],
                                 "properties": {
                                     "code": {"type": "string"},
                                     "discount_fen": {"type": "integer"},
@@ -170,10 +176,12 @@ def pos_openapi() -> dict:
                         "409": _json(
                             {
                                 "type": "object",
+                                "required": ["error"],
                                 "properties": {"error": {"enum": VERIFY_REFUSALS}},
                             },
                             "Refused, with the reason (not_yet_valid: before its validity)",
                         ),
+                        **transport_errors,
                     },
                 }
             },
@@ -193,6 +201,7 @@ def pos_openapi() -> dict:
                         "200": _json(
                             {
                                 "type": "object",
+                                "required": ["card_no", "name_masked", "tier", "points_balance"],
                                 "properties": {
                                     "card_no": {"type": "string"},
                                     "name_masked": {"type": "string"},
@@ -211,6 +220,7 @@ def pos_openapi() -> dict:
                             "Too many lookups by this terminal: retry after Retry-After seconds"
                             " (lookups by phone are audited)"
                         ),
+                        **transport_errors,
                     },
                 }
             },
