@@ -62,7 +62,7 @@ def points_totals(*, member: Member) -> dict:
     """Earned, spent and expired so far, for the points tab's header."""
     totals = PointsEntry.objects.filter(account__member=member).aggregate(
         earned=Sum("points", filter=Q(points__gt=0)),
-        spent=Sum("points", filter=Q(kind__in=["redeem", "lottery"])),
+        spent=Sum("points", filter=Q(kind__in=["redeem", "lottery"], points__lt=0)),
         expired=Sum("points", filter=Q(kind="expire")),
     )
     return {

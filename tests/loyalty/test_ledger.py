@@ -159,3 +159,19 @@ def test_every_event_key_is_built_in_one_place():
     assert expire_key(account_id=5, on=date(2026, 12, 31)) == "expire:5:2026-12-31"
     # ledger_check reads the date as the key's third part, second expiries included.
     assert expire_key(account_id=5, on=date(2026, 12, 31), earlier=1).split(":")[2] == "2026-12-31"
+
+
+@pytest.mark.django_db
+def test_points_won_in_the_lottery_are_earned_not_less_spent():
+    from loyalty.ledger import points_post, points_spend
+    from loyalty.selectors import points_totals
+    from tests.members.factories import MemberFactory
+
+    member = MemberFactory()
+    points_post(member_id=member.pk, kind="earn", points=500, key="t:earn")
+    points_spend(member_id=member.pk, points=100, kind="lottery", key="t:draw1")
+    points_spend(member_id=member.pk, points=100, kind="lottery", key="t:draw2")
+    points_post(member_id=member.pk, kind="lottery", points=88, key="t:prize")
+    points_spend(member_id=member.pk, points=50, kind="redeem", key="t:goods")
+
+    assert points_totals(member=member) == {"earned": 588, "spent": 250, "expired": 0}
