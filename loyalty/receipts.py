@@ -1,6 +1,7 @@
 """Recording till receipts and the points they earn: the POS API (pos/services.py), receipt
 claims and the importer all come through receipt_record."""
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, Upper
@@ -113,13 +115,15 @@ def purchase_receipts(*, store: Store, receipt_no: str, pos_no: str = ""):
 
 def _claimed_receipt(data: ReceiptIn) -> Receipt | None:
     """The receipt an approved claim recorded for the purchase of this till receipt, while the
-    till's own copy has not replaced it; locked."""
-    return (
-        purchase_receipts(store=data.store, receipt_no=data.receipt_no)
-        .filter(pos_no__in=[data.pos_no, CLAIM_POS_NO], payload_hash__startswith=CLAIM_HASH_PREFIX)
-        .select_for_update()
-        .first()
+    till's own copy has not replaced it; locked. (purchase_receipts' filter in SQL: this runs
+    for every till receipt.)"""
+    found = Receipt.objects.raw(
+        "SELECT * FROM loyalty_receipt WHERE store_id = %s AND upper(receipt_no) = %s"
+        " AND kind = 'sale' AND pos_no IN (%s, %s) AND starts_with(payload_hash, %s)"
+        " ORDER BY occurred_at DESC, id DESC LIMIT 1 FOR UPDATE",
+        [data.store.pk, data.receipt_no.upper(), data.pos_no, CLAIM_POS_NO, CLAIM_HASH_PREFIX],
     )
+    return next(iter(found), None)
 
 
 def receipt_earn_window_start(now: datetime | None = None) -> datetime:
@@ -131,7 +135,11 @@ def receipt_earn_window_start(now: datetime | None = None) -> datetime:
 def receipt_replay(*, store: Store, pos_no: str, receipt_no: str, payload_hash: str):
     """The receipt already recorded under this natural key if `payload_hash` matches it,
     None if there is none; ReceiptConflict if it was recorded with other content."""
-    existing = Receipt.objects.filter(store=store, pos_no=pos_no, receipt_no=receipt_no).first()
+    found = Receipt.objects.raw(  # the natural key's unique index; in SQL, as on every receipt
+        "SELECT * FROM loyalty_receipt WHERE store_id = %s AND pos_no = %s AND receipt_no = %s",
+        [store.pk, pos_no, receipt_no],
+    )
+    existing = next(iter(found), None)
     if existing is None or existing.payload_hash.startswith(CLAIM_HASH_PREFIX):
         return None  # a claim's stand-in is replaced by the till's copy (receipt_record)
     if not payload_hash or existing.payload_hash != payload_hash:
@@ -323,7 +331,11 @@ def _record(
     receipt.response = receipt_result(receipt, points=points, standing=standing)
     if then is not None:
         receipt.response.update(then(receipt) or {})
-    receipt.save(update_fields=["response"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE loyalty_receipt SET response = %s::jsonb WHERE id = %s",
+            [json.dumps(receipt.response, cls=DjangoJSONEncoder), receipt.pk],
+        )
     return receipt, True
 
 
