@@ -1,7 +1,7 @@
 """Receipts per second through the signed POS API, served by gunicorn as in production.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x REDIS_URL=redis://127.0.0.1:6379/2 \\
-        .venv/bin/python bench/pos_api_bench.py [--receipts 3000] [--workers 2] [--clients 8]
+        .venv/bin/python bench/pos_api_bench.py [--receipts 3000] [--workers 3] [--clients 8]
 
 Builds a scratch database (`--database`, default `mall_bench_pos`) with the demo mall
 (`seed_demo --members 2000 --months 1`), creates a till for S01 and starts gunicorn
@@ -157,7 +157,7 @@ def free_port() -> int:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--receipts", type=int, default=3000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3)  # as config/gunicorn.py
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-preload", action="store_true")
