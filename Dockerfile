@@ -23,4 +23,4 @@ RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
 
 USER mall
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py"]

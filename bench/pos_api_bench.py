@@ -1,15 +1,20 @@
 """Receipts per second through the signed POS API, served by gunicorn as in production.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x REDIS_URL=redis://127.0.0.1:6379/2 \\
-        .venv/bin/python bench/pos_api_bench.py [--receipts 3000] [--workers 4] [--clients 8]
+        .venv/bin/python bench/pos_api_bench.py [--receipts 3000] [--workers 3] [--clients 8]
 
-Builds a scratch database `mall_bench_pos` with the demo mall (`seed_demo --members 2000
---months 1`), creates a till for S01 and starts gunicorn (sync workers, production settings,
-Redis for the nonce cache) on a free loopback port. Client threads then post --receipts
-fixed receipts (seeded: 1-5 supermarket lines, 80 % with a member card, each signed with a
-fresh nonce) after 100 warm-up receipts, and the script reports receipts per second and the
-latency percentiles, then checks every answer and the ledger. The client runs on the same
-machine and takes CPU from the server, so the figure is a floor.
+Builds a scratch database (`--database`, default `mall_bench_pos`) with the demo mall
+(`seed_demo --members 2000 --months 1`), creates a till for S01 and starts gunicorn
+(production settings, Redis for the nonce cache) on a free loopback port. Client threads
+then post --receipts fixed receipts (seeded: 1-5 supermarket lines, 80 % with a member card,
+each signed with a fresh nonce) after 100 warm-up receipts, and the script reports receipts
+per second and the latency percentiles, then checks every answer and the ledger. The client
+runs on the same machine and takes CPU from the server, so the figure is a floor.
+
+The same client threads also GET /healthz (one trivial query through the same gunicorn and
+middleware) as many times, before and after the receipts: the machine is shared, so the
+receipts/s figure means something only next to that floor measured in the same run
+(`--healthz 0` skips it). `--worker-class`, `--threads` and `--no-preload` vary gunicorn.
 """
 
 import argparse
@@ -86,6 +91,16 @@ def bodies(url: str, count: int, prefix: str) -> list[bytes]:
     return out
 
 
+def healthz(port: int, *_ignored) -> tuple[int, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/healthz")
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, time.perf_counter() - started
+
+
 def post(port: int, terminal: str, secret: str, body: bytes) -> tuple[int, float]:
     timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
     message = "\n".join(["POST", PATH, timestamp, nonce, hashlib.sha256(body).hexdigest()])
@@ -106,7 +121,8 @@ def post(port: int, terminal: str, secret: str, body: bytes) -> tuple[int, float
     return response.status, time.perf_counter() - started
 
 
-def run(port, terminal, secret, payloads, clients) -> tuple[float, list[float], Counter]:
+def run(port, terminal, secret, payloads, clients, send=None) -> tuple[float, list, Counter]:
+    send = send or post
     work: queue.Queue = queue.Queue()
     for payload in payloads:
         work.put(payload)
@@ -118,7 +134,7 @@ def run(port, terminal, secret, payloads, clients) -> tuple[float, list[float], 
                 payload = work.get_nowait()
             except queue.Empty:
                 return
-            status, seconds = post(port, terminal, secret, payload)
+            status, seconds = send(port, terminal, secret, payload)
             with lock:
                 latencies.append(seconds)
                 statuses[status] += 1
@@ -141,13 +157,18 @@ def free_port() -> int:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--receipts", type=int, default=3000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)  # as config/gunicorn.py
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-preload", action="store_true")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--healthz", type=int, default=None, help="requests (default: --receipts)")
+    parser.add_argument("--database", default=DATABASE)
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the tills' nonces live in the shared cache.")
 
-    env = scratch_database(DATABASE)
+    env = scratch_database(args.database)
     url = env["DATABASE_URL"]
     manage(env, "seed_demo", "--members", "2000", "--months", "1", "--seed", str(SEED))
     created = manage(env, "pos_terminal_create", "--store", "S01", "--name", "bench")
@@ -168,8 +189,12 @@ def main():
         "CACHE_KEY_PREFIX": f"bench-{os.getpid()}",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "config.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}"]
+    command += ["-k", args.worker_class, "--threads", str(args.threads)]
+    command += [] if args.no_preload else ["--preload"]
+    health_count = args.receipts if args.healthz is None else args.healthz
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(gunicorn), "config.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}"],
+        command,
         env=server_env,
         cwd=ROOT,
         stderr=subprocess.DEVNULL,
@@ -184,20 +209,45 @@ def main():
                 if time.monotonic() > deadline or server.poll() is not None:
                     sys.exit("gunicorn did not start")
                 time.sleep(0.2)
+        load = os.getloadavg()[0]
         run(port, terminal, secret, warm_up, args.clients)
+        health = []
+        if health_count:
+            run(port, None, None, [None] * WARM_UP, args.clients, healthz)
+            health.append(run(port, None, None, [None] * health_count, args.clients, healthz))
         seconds, latencies, statuses = run(port, terminal, secret, payloads, args.clients)
+        if health_count:
+            health.append(run(port, None, None, [None] * health_count, args.clients, healthz))
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"machine: {machine(url)}")
+    print(f"machine: {machine(url)}; load average at start: {load:.1f}")
+    served = (
+        f"gunicorn {args.workers} {args.worker_class} workers"
+        f"{f' x {args.threads} threads' if args.threads > 1 else ''}"
+        f"{'' if args.no_preload else ', --preload'}, {args.clients} client threads"
+    )
+    rates = []
+    for when, run_figures in zip(("before", "after"), health, strict=False):
+        h_seconds, h_latencies, h_statuses = run_figures
+        h_cuts = statistics.quantiles(h_latencies, n=100)
+        rates.append(health_count / h_seconds)
+        print(
+            f"/healthz {when}, {served}: {health_count / h_seconds:.0f} requests/s; latency"
+            f" p50 {h_cuts[49] * 1000:.0f} ms, p95 {h_cuts[94] * 1000:.0f} ms;"
+            f" answers {dict(h_statuses)}"
+        )
     print(
-        f"POS API, gunicorn {args.workers} sync workers, {args.clients} client threads: "
+        f"POS API, {served}: "
         f"{args.receipts} receipts in {seconds:.1f} s = {args.receipts / seconds:.0f} receipts/s; "
         f"latency p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms, "
         f"p99 {cuts[98] * 1000:.0f} ms; answers {dict(statuses)}"
     )
+    if rates:
+        ratio = args.receipts / seconds / statistics.mean(rates)
+        print(f"receipts/s over /healthz/s (mean of before and after): {ratio:.2f}")
     recorded = query(url, "SELECT count(*) FROM loyalty_receipt WHERE receipt_no LIKE 'BENCH-%%'")
     print(f"receipts recorded: {recorded[0][0]}; {manage(env, 'check_ledger').strip()}")
 

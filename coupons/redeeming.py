@@ -4,7 +4,7 @@ refund, and voiding. Every use locks the coupon row, so a coupon is consumed exa
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,22 +12,32 @@ from coupons import rules
 from coupons.issuing import CouponError, coupon_code_normalise
 from coupons.models import Coupon, CouponTemplate, CouponVerification
 from loyalty.models import Receipt
+from loyalty.tables import brands_cached, categories_cached
 from members.models import Member
-from stores.models import Brand, Category, Shop, Store
+from stores.models import Shop, Store
 
 
 def basket_lines(*, store: Store, lines: list[dict]) -> list[rules.BasketLine]:
-    """Till lines (brand and category by name, as on receipts) as the rules see them."""
-    brands = {b.name: b.pk for b in Brand.objects.filter(name__in={x.get("brand") for x in lines})}
+    """Till lines (brand and category by name, as on receipts) as the rules see them; brands
+    and categories from loyalty's per-process copies, the brands' shops from the database."""
+    _by_id, brands_by_name = brands_cached()
+    _by_id, categories_by_name = categories_cached()
+    brands = {
+        name: brands_by_name[name].pk
+        for name in {x.get("brand") for x in lines}
+        if name in brands_by_name
+    }
     categories = {
-        c.name: (c.pk, c.parent_id)
-        for c in Category.objects.filter(name__in={x.get("category") for x in lines})
+        name: (categories_by_name[name].pk, categories_by_name[name].parent_id)
+        for name in {x.get("category") for x in lines}
+        if name in categories_by_name
     }
     floors: dict[int, set[int]] = {}
-    for brand_id, floor_id in Shop.objects.filter(
-        brand_id__in=brands.values(), floor__store=store, is_active=True
-    ).values_list("brand_id", "floor_id"):
-        floors.setdefault(brand_id, set()).add(floor_id)
+    if brands:
+        for brand_id, floor_id in Shop.objects.filter(
+            brand_id__in=brands.values(), floor__store=store, is_active=True
+        ).values_list("brand_id", "floor_id"):
+            floors.setdefault(brand_id, set()).add(floor_id)
     result = []
     for line in lines:
         brand_id = brands.get(line.get("brand"))
@@ -44,17 +54,37 @@ def basket_lines(*, store: Store, lines: list[dict]) -> list[rules.BasketLine]:
     return result
 
 
+_SCOPES = ("stores", "floors", "brands", "categories")
+
+
+def _scope_sql() -> str:
+    """One SELECT of a template's four scope lists (ids), one array each."""
+    parts = []
+    for name in _SCOPES:
+        field = CouponTemplate._meta.get_field(name)
+        through = field.remote_field.through._meta
+        owner = through.get_field(field.m2m_field_name()).column
+        target = through.get_field(field.m2m_reverse_field_name()).column
+        table = through.db_table  # names from the models' metadata, no input
+        parts.append(f"ARRAY(SELECT {target} FROM {table} WHERE {owner} = %(id)s)")  # noqa: S608
+    return "SELECT " + ", ".join(parts)
+
+
 def terms_of(template: CouponTemplate) -> rules.Terms:
+    """The template's terms; its scopes read in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_scope_sql(), {"id": template.pk})
+        stores, floors, brands, categories = cursor.fetchone()
     return rules.Terms(
         kind=template.kind,
         face_value_fen=template.face_value_fen,
         min_spend_fen=template.min_spend_fen,
         percent_off=template.percent_off,
         max_discount_fen=template.max_discount_fen,
-        store_ids=frozenset(template.stores.values_list("pk", flat=True)),
-        floor_ids=frozenset(template.floors.values_list("pk", flat=True)),
-        brand_ids=frozenset(template.brands.values_list("pk", flat=True)),
-        category_ids=frozenset(template.categories.values_list("pk", flat=True)),
+        store_ids=frozenset(stores),
+        floor_ids=frozenset(floors),
+        brand_ids=frozenset(brands),
+        category_ids=frozenset(categories),
     )
 
 
@@ -85,38 +115,56 @@ def coupon_use(
     """核销: check owner, state, validity, scope and threshold, then consume the coupon,
     recording where, by whom and what it took off. rules.Refusal with the reason otherwise.
     Locks the coupon row."""
-    now = now or timezone.now()
     with transaction.atomic():
-        coupon = (
-            Coupon.objects.select_for_update(of=("self",))
-            .select_related("template")
-            .filter(code=coupon_code_normalise(code))
-            .first()
+        return _coupon_use(
+            code=code,
+            store=store,
+            pos_no=pos_no,
+            member=member,
+            basket_fen=basket_fen,
+            lines=lines,
+            cashier=cashier,
+            receipt=receipt,
+            now=now,
         )
-        if coupon is None:
-            raise rules.Refusal("unknown_code")
-        if member is None or coupon.member_id != member.pk:
-            raise rules.Refusal("not_owner")
-        refused = coupon_refusal(coupon=coupon, now=now)
-        if refused is not None:
-            raise refused
-        discount = rules.discount_fen(
-            terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
-        )
-        coupon.status, coupon.used_at, coupon.discount_fen = Coupon.Status.USED, now, discount
-        coupon.used_store, coupon.used_pos_no, coupon.used_cashier = store, pos_no, cashier[:32]
-        coupon.used_receipt = receipt
-        coupon.save(
-            update_fields=[
-                "status",
-                "used_at",
-                "discount_fen",
-                "used_store",
-                "used_pos_no",
-                "used_cashier",
-                "used_receipt",
-            ]
-        )
+
+
+def _coupon_use(
+    *, code, store, pos_no, member, basket_fen, lines, cashier="", receipt=None, now=None
+) -> Coupon:
+    """coupon_use in the caller's transaction: every Refusal comes before the one write, so a
+    caller may catch it and go on (no savepoint needed)."""
+    now = now or timezone.now()
+    coupon = (
+        Coupon.objects.select_for_update(of=("self",))
+        .select_related("template")
+        .filter(code=coupon_code_normalise(code))
+        .first()
+    )
+    if coupon is None:
+        raise rules.Refusal("unknown_code")
+    if member is None or coupon.member_id != member.pk:
+        raise rules.Refusal("not_owner")
+    refused = coupon_refusal(coupon=coupon, now=now)
+    if refused is not None:
+        raise refused
+    discount = rules.discount_fen(
+        terms_of(coupon.template), store_id=store.pk, basket_fen=basket_fen, lines=lines
+    )
+    coupon.status, coupon.used_at, coupon.discount_fen = Coupon.Status.USED, now, discount
+    coupon.used_store, coupon.used_pos_no, coupon.used_cashier = store, pos_no, cashier[:32]
+    coupon.used_receipt = receipt
+    coupon.save(
+        update_fields=[
+            "status",
+            "used_at",
+            "discount_fen",
+            "used_store",
+            "used_pos_no",
+            "used_cashier",
+            "used_receipt",
+        ]
+    )
     return coupon
 
 
@@ -129,7 +177,7 @@ def coupon_verify_request(*, terminal, request_id: str, code: str, **use) -> tup
     try:
         with transaction.atomic():
             try:
-                coupon = coupon_use(code=code, **use)
+                coupon = _coupon_use(code=code, **use)
                 status, body = (
                     200,
                     {

@@ -10,6 +10,7 @@ class LoyaltyConfig(AppConfig):
         from loyalty.panels import points_member_panel, receipts_member_panel
         from loyalty.selectors import member_receipts_export
         from loyalty.services import member_loyalty_close
+        from loyalty.tables import tables_register
         from members.panels import member_panel_register
         from members.scoping import member_store_link_register
         from members.signals import member_data_eraser_register, member_data_exporter_register
@@ -19,6 +20,7 @@ class LoyaltyConfig(AppConfig):
         member_data_eraser_register(member_loyalty_close)
         member_panel_register(points_member_panel, order=100)
         member_panel_register(receipts_member_panel, order=500)
+        tables_register()
 
 
 def _receipts():

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
 from loyalty.models import LoyaltySettings, PointsAccount, PointsEntry
+from loyalty.tables import loyalty_policy, tiers_cached
 
 NEVER = date(9999, 12, 31)
 
@@ -84,7 +85,7 @@ def account_get_or_create(*, member_id: int) -> PointsAccount:
 
 def credit_expires_on(earned_on: date, policy: LoyaltySettings | None = None) -> date:
     """When points earned on `earned_on` expire: the end of that year plus the policy's years."""
-    policy = policy or LoyaltySettings.current()
+    policy = policy or loyalty_policy()
     if not policy.expiry_enabled:
         return NEVER
     return date(earned_on.year + policy.expiry_years_after, 12, 31)
@@ -158,6 +159,83 @@ def points_post(
     return entry, True
 
 
+@dataclass(frozen=True)
+class ReceiptEarned:
+    """What receipt_points_earn did: the account after it, as UPDATE … RETURNING gave it."""
+
+    account_id: int
+    points: int
+    balance: int
+    tier_id: int | None
+    tier_spend_bound: int | None
+    tier_growth_bound: int | None  # before this receipt's points (the entry comes after)
+
+
+_EARN_UPDATE = """
+    UPDATE loyalty_pointsaccount SET balance = balance + {points},
+        updated_at = CASE WHEN {points} > 0 THEN %(now)s ELSE updated_at END
+    WHERE member_id = %(member_id)s AND (tier_id IS NULL OR tier_id = ANY(%(tiers)s))
+    RETURNING id, {points}, balance, tier_id, tier_spend_bound, tier_growth_bound"""
+
+_ENTRY_INSERT = """
+    INSERT INTO loyalty_pointsentry (account_id, kind, points, balance_after, key, receipt_id,
+        expires_on, memo, created_at)
+    VALUES (%s, 'earn', %s, %s, %s, %s, %s, %s, %s)"""
+
+
+def receipt_points_earn(
+    *,
+    member_id: int,
+    receipt_id: int,
+    points_by_tier: dict[int, int],
+    points_without_tier: int,
+    earned_on: date,
+    memo: str = "",
+) -> ReceiptEarned:
+    """Credit a sale receipt's points, at the tier the member's account is in (`points_by_tier`
+    maps each tier id to what the sale earns there, `points_without_tier` for an account not
+    yet placed), in two statements: one UPDATE … RETURNING that locks the account row, adds
+    the points and answers the new balance, tier and tier bounds, then one INSERT of the
+    entry. For a receipt just inserted in the caller's transaction (its earn_key cannot have
+    been posted: the key's uniqueness still guards); 0 points write no entry, but the account
+    row is locked all the same (the tier check relies on it). Creates the account if need be.
+    """
+    now = timezone.now()
+    cases = " ".join(f"WHEN {int(t)} THEN {int(p)}" for t, p in points_by_tier.items())
+    points_sql = (
+        f"(CASE tier_id {cases} ELSE {int(points_without_tier)} END)"
+        if cases
+        else f"({int(points_without_tier)})"
+    )
+    sql = _EARN_UPDATE.format(points=points_sql)
+    params = {"now": now, "member_id": member_id, "tiers": list(points_by_tier)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            account = account_get_or_create(member_id=member_id)
+            if account.tier_id is not None and account.tier_id not in points_by_tier:
+                raise LedgerConflict()  # a tier made since the caller read them: retry
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        account_id, points, balance, tier_id, spend_bound, growth_bound = row
+        if points > 0:
+            cursor.execute(
+                _ENTRY_INSERT,
+                [
+                    account_id,
+                    points,
+                    balance,
+                    earn_key(receipt_id=receipt_id),
+                    receipt_id,
+                    credit_expires_on(earned_on, loyalty_policy()),
+                    memo[:200],
+                    now,
+                ],
+            )
+    return ReceiptEarned(account_id, points, balance, tier_id, spend_bound, growth_bound)
+
+
 def _replayed(entry: PointsEntry, *, member_id: int, kind: str, points: int) -> PointsEntry:
     same_account = PointsAccount.objects.filter(pk=entry.account_id, member_id=member_id).exists()
     if not same_account or entry.kind != kind or (entry.points != points and kind != "refund"):
@@ -185,6 +263,17 @@ def points_spend(
         member_id=member_id, kind=kind, points=-points, key=key, memo=memo, actor=actor, now=now
     )
     return entry
+
+
+def points_standing(*, member_id: int):
+    """The member's (balance, tier) in one statement: the entry tier while not yet placed."""
+    row = (
+        PointsAccount.objects.filter(member_id=member_id).values_list("balance", "tier_id").first()
+    )
+    balance, tier_id = row or (0, None)
+    tiers = tiers_cached()
+    tier = next((t for t in tiers if t.pk == tier_id), None) or (tiers[0] if tiers else None)
+    return balance, tier
 
 
 def points_balance(*, member_id: int) -> int:

@@ -327,6 +327,11 @@ class PointsAccount(models.Model):
     )
     tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # Upper bounds of the 12-month value per tier basis, so a receipt that cannot reach the
+    # next tier skips reading the history (loyalty.tiers.tier_after_sale); kept by triggers
+    # (migration 0013), NULL while unknown.
+    tier_spend_bound = models.BigIntegerField(null=True, blank=True, editable=False)
+    tier_growth_bound = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("points account")

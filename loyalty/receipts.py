@@ -1,6 +1,7 @@
 """Recording till receipts and the points they earn: the POS API (pos/services.py), receipt
 claims and the importer all come through receipt_record."""
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, Upper
@@ -16,19 +18,19 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ServiceError
 from loyalty import earning
-from loyalty.ledger import earn_key, points_post, refund_key
-from loyalty.models import (
-    EarnRule,
-    PointsAccount,
-    PointsEntry,
-    PointsPromotion,
-    Receipt,
-    ReceiptLine,
-)
+from loyalty.ledger import points_post, receipt_points_earn, refund_key
+from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine
 from loyalty.signals import sale_refunded_in_full
-from loyalty.tiers import tier_of, tier_upgrade
+from loyalty.tables import (
+    brands_cached,
+    categories_cached,
+    earn_rules_cached,
+    promotions_cached,
+    tiers_cached,
+)
+from loyalty.tiers import tier_after_sale, tier_of
 from members.models import Member
-from stores.models import Brand, Category, Division, Sku, Store
+from stores.models import Division, Sku, Store
 
 
 class ReceiptInvalid(ServiceError):
@@ -113,13 +115,15 @@ def purchase_receipts(*, store: Store, receipt_no: str, pos_no: str = ""):
 
 def _claimed_receipt(data: ReceiptIn) -> Receipt | None:
     """The receipt an approved claim recorded for the purchase of this till receipt, while the
-    till's own copy has not replaced it; locked."""
-    return (
-        purchase_receipts(store=data.store, receipt_no=data.receipt_no)
-        .filter(pos_no__in=[data.pos_no, CLAIM_POS_NO], payload_hash__startswith=CLAIM_HASH_PREFIX)
-        .select_for_update()
-        .first()
+    till's own copy has not replaced it; locked. (purchase_receipts' filter in SQL: this runs
+    for every till receipt.)"""
+    found = Receipt.objects.raw(
+        "SELECT * FROM loyalty_receipt WHERE store_id = %s AND upper(receipt_no) = %s"
+        " AND kind = 'sale' AND pos_no IN (%s, %s) AND starts_with(payload_hash, %s)"
+        " ORDER BY occurred_at DESC, id DESC LIMIT 1 FOR UPDATE",
+        [data.store.pk, data.receipt_no.upper(), data.pos_no, CLAIM_POS_NO, CLAIM_HASH_PREFIX],
     )
+    return next(iter(found), None)
 
 
 def receipt_earn_window_start(now: datetime | None = None) -> datetime:
@@ -131,7 +135,11 @@ def receipt_earn_window_start(now: datetime | None = None) -> datetime:
 def receipt_replay(*, store: Store, pos_no: str, receipt_no: str, payload_hash: str):
     """The receipt already recorded under this natural key if `payload_hash` matches it,
     None if there is none; ReceiptConflict if it was recorded with other content."""
-    existing = Receipt.objects.filter(store=store, pos_no=pos_no, receipt_no=receipt_no).first()
+    found = Receipt.objects.raw(  # the natural key's unique index; in SQL, as on every receipt
+        "SELECT * FROM loyalty_receipt WHERE store_id = %s AND pos_no = %s AND receipt_no = %s",
+        [store.pk, pos_no, receipt_no],
+    )
+    existing = next(iter(found), None)
     if existing is None or existing.payload_hash.startswith(CLAIM_HASH_PREFIX):
         return None  # a claim's stand-in is replaced by the till's copy (receipt_record)
     if not payload_hash or existing.payload_hash != payload_hash:
@@ -145,6 +153,8 @@ def receipt_record(
     payload_hash: str = "",
     terminal=None,
     earn_points: bool = True,
+    replay_checked: bool = False,
+    then=None,
 ) -> tuple[Receipt, bool]:
     """Record a receipt and earn its points, or for a refund take back the share of points
     its original earned, in one transaction; returns (receipt, created). The same receipt
@@ -155,19 +165,27 @@ def receipt_record(
     as created, with points_earned 0.
     A refund that returns what was left of its sale sends sale_refunded_in_full (coupons
     gives the sale's coupons back). `terminal` is the pos.PosTerminal that sent the receipt;
-    the coupons a till's receipt uses are pos's to apply (pos/services.py), in the same
-    transaction. Locks a refund's original receipt, or the purchase (purchase_lock) and a
-    claim's receipt; then the member's points account."""
+    `then(receipt)`, called in the same transaction once the receipt is recorded, returns
+    what to add to the stored answer (pos/services.py: the coupons a till's receipt uses).
+    `replay_checked`: the caller has just called receipt_replay and found nothing. Locks a
+    refund's original receipt, or the purchase (purchase_lock) and a claim's receipt; then the
+    member's points account."""
     _check_sums(data)
-    replay = receipt_replay(
-        store=data.store, pos_no=data.pos_no, receipt_no=data.receipt_no, payload_hash=payload_hash
-    )
-    if replay is not None:
-        return replay, False
+    if not replay_checked:
+        replay = receipt_replay(
+            store=data.store,
+            pos_no=data.pos_no,
+            receipt_no=data.receipt_no,
+            payload_hash=payload_hash,
+        )
+        if replay is not None:
+            return replay, False
     try:
         with transaction.atomic():
-            return _record(data, payload_hash=payload_hash, terminal=terminal, earn=earn_points)
-    except IntegrityError:
+            return _record(
+                data, payload_hash=payload_hash, terminal=terminal, earn=earn_points, then=then
+            )
+    except (IntegrityError, _Twin):
         # The same receipt was being recorded concurrently and won; it has committed by now.
         replay = receipt_replay(
             store=data.store,
@@ -178,6 +196,46 @@ def receipt_record(
         if replay is None:
             raise
         return replay, False
+
+
+class _Twin(Exception):
+    """The receipt's natural key was taken by a concurrent transaction that committed."""
+
+
+_RECEIPT_INSERT = """
+    INSERT INTO loyalty_receipt (store_id, pos_no, receipt_no, occurred_at, member_id, kind,
+        refund_of_id, division, total_fen, created_at, terminal_id, payload_hash)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (store_id, pos_no, receipt_no) DO NOTHING RETURNING id"""
+
+
+def _receipt_insert(receipt: Receipt) -> None:
+    """Insert a new receipt in one statement, no savepoint: _Twin if a concurrent twin holds
+    its natural key (ON CONFLICT waits for that transaction and sees it commit)."""
+    receipt.created_at = receipt.created_at or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECEIPT_INSERT,
+            [
+                receipt.store_id,
+                receipt.pos_no,
+                receipt.receipt_no,
+                receipt.occurred_at,
+                receipt.member_id,
+                receipt.kind,
+                receipt.refund_of_id,
+                receipt.division,
+                receipt.total_fen,
+                receipt.created_at,
+                receipt.terminal_id,
+                receipt.payload_hash,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise _Twin()
+    receipt.pk = row[0]
+    receipt._state.adding, receipt._state.db = False, "default"
 
 
 def _check_sums(data: ReceiptIn) -> None:
@@ -200,7 +258,9 @@ def _check_sums(data: ReceiptIn) -> None:
         raise ReceiptInvalid(errors)
 
 
-def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tuple[Receipt, bool]:
+def _record(
+    data: ReceiptIn, *, payload_hash: str, terminal, earn: bool, then=None
+) -> tuple[Receipt, bool]:
     original = None
     member = data.member
     if data.refund_of is not None:
@@ -235,13 +295,15 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
     receipt.occurred_at, receipt.total_fen = data.occurred_at, data.total_fen
     receipt.division = original.division if original else _division(lines)
     receipt.terminal, receipt.payload_hash = terminal, payload_hash
-    with transaction.atomic():  # a savepoint: a concurrent twin makes this insert fail
+    if claimed is not None:
         receipt.save()
+    else:
+        _receipt_insert(receipt)
     for number, line in enumerate(lines, start=1):
         line.receipt, line.line_no = receipt, number
     ReceiptLine.objects.bulk_create(lines)
 
-    points = 0
+    points, standing = 0, None
     if original is not None:
         refunded_before = (
             Receipt.objects.filter(refund_of=original)
@@ -264,11 +326,16 @@ def _record(data: ReceiptIn, *, payload_hash: str, terminal, earn: bool) -> tupl
         if member.home_store_id is None:
             members_home_store_fill(member_ids=[member.pk])
         if earn and claimed is None:
-            points = _earn_points(receipt, data, lines)
-            tier_upgrade(member_id=member.pk)
+            points, standing = _earn_points(receipt, data, lines)
 
-    receipt.response = receipt_result(receipt, points=points)
-    receipt.save(update_fields=["response"])
+    receipt.response = receipt_result(receipt, points=points, standing=standing)
+    if then is not None:
+        receipt.response.update(then(receipt) or {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE loyalty_receipt SET response = %s::jsonb WHERE id = %s",
+            [json.dumps(receipt.response, cls=DjangoJSONEncoder), receipt.pk],
+        )
     return receipt, True
 
 
@@ -290,20 +357,17 @@ def members_home_store_fill(*, member_ids) -> int:
 
 
 def _lines(lines: list[LineIn]) -> list[ReceiptLine]:
-    skus = {s.code: s for s in Sku.objects.filter(code__in={x.sku for x in lines if x.sku})}
-    categories = Counter()
-    by_name: dict[str, Category] = {}
-    for category in Category.objects.filter(
-        name__in={x.category for x in lines if x.category}
-    ).order_by("pk"):
-        by_name.setdefault(category.name, category)
-        categories[category.name] += 1
-    brands = {b.name: b for b in Brand.objects.filter(name__in={x.brand for x in lines if x.brand})}
+    codes = {x.sku for x in lines if x.sku}
+    skus = {s.code: s for s in Sku.objects.filter(code__in=codes)} if codes else {}
+    categories, categories_by_name = categories_cached()
+    brands, brands_by_name = brands_cached()
     rows = []
     for line in lines:
         sku = skus.get(line.sku)
-        category = by_name.get(line.category) or (sku.category if sku else None)
-        brand = brands.get(line.brand) or (sku.brand if sku else None)
+        category = categories_by_name.get(line.category) or (
+            categories.get(sku.category_id) if sku else None
+        )
+        brand = brands_by_name.get(line.brand) or (brands.get(sku.brand_id) if sku else None)
         rows.append(
             ReceiptLine(
                 sku_code=line.sku,
@@ -330,60 +394,61 @@ def _division(lines: list[ReceiptLine]) -> str:
     return fen.most_common(1)[0][0] if fen else Division.DEPARTMENT
 
 
-def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]) -> int:
+def _earn_points(receipt: Receipt, data: ReceiptIn, lines: list[ReceiptLine]):
+    """Earn a member's sale's points (at the multiplier of the tier the account is in when
+    its row is locked) and raise the tier if the sale reaches the next; returns (points,
+    standing) with standing the account's (balance, tier) after."""
     local_day = timezone.localdate(receipt.occurred_at)
     paid = data.total_fen - sum(
         amount for method, amount in data.payments if method in earning.NON_EARNING_PAYMENTS
     )
-    account = PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier")
-    tier = tier_of(account.first())
-    multiplier = (
-        (tier.multiplier_percent if tier else 100)
-        * promotion_percent(receipt.store_id, receipt.division, local_day)
-        // 100
-    )
-    points = earning.points_earned(
-        lines=[
-            earning.Line(
-                division=line.category.division if line.category else receipt.division,
-                category_id=line.category_id,
-                parent_category_id=line.category.parent_id if line.category else None,
-                amount_fen=line.amount_fen,
-                non_merchandise=line.non_merchandise,
-            )
-            for line in lines
-        ],
-        paid_fen=max(0, paid),
-        store_id=receipt.store_id,
-        rules=earn_rules(),
-        multiplier_percent=multiplier,
-    )
-    if points > 0:
-        points_post(
-            member_id=receipt.member_id,
-            kind=PointsEntry.Kind.EARN,
-            points=points,
-            key=earn_key(receipt_id=receipt.pk),
-            receipt_id=receipt.pk,
-            earned_on=local_day,
-            memo=str(receipt),
+    promotion = promotion_percent(receipt.store_id, receipt.division, local_day)
+    rules = earn_rules()
+    rows = [
+        earning.Line(
+            division=line.category.division if line.category else receipt.division,
+            category_id=line.category_id,
+            parent_category_id=line.category.parent_id if line.category else None,
+            amount_fen=line.amount_fen,
+            non_merchandise=line.non_merchandise,
         )
-    return points
+        for line in lines
+    ]
+
+    def points_at(multiplier_percent: int) -> int:
+        return earning.points_earned(
+            lines=rows,
+            paid_fen=max(0, paid),
+            store_id=receipt.store_id,
+            rules=rules,
+            multiplier_percent=multiplier_percent * promotion // 100,
+        )
+
+    tiers = tiers_cached()
+    by_tier = {tier.pk: points_at(tier.multiplier_percent) for tier in tiers}
+    earned = receipt_points_earn(
+        member_id=receipt.member_id,
+        receipt_id=receipt.pk,
+        points_by_tier=by_tier,
+        points_without_tier=by_tier[tiers[0].pk] if tiers else points_at(100),
+        earned_on=local_day,
+        memo=str(receipt),
+    )
+    tier = tier_after_sale(earned=earned, tiers=tiers)
+    return earned.points, (earned.balance, tier)
 
 
 def earn_rules() -> list[earning.Rule]:
-    return [
-        earning.Rule(r.pk, r.store_id, r.division, r.category_id, r.points, r.per_fen)
-        for r in EarnRule.objects.filter(is_active=True)
-    ]
+    """The active earning rules (cached per process: loyalty/tables.py)."""
+    return earn_rules_cached()
 
 
 def promotion_percent(store_id: int, division: str, day) -> int:
     """The highest promotion multiplier running for this store, division and day (100: none)."""
     best = 100
-    for promo in PointsPromotion.objects.filter(
-        is_active=True, starts_on__lte=day, ends_on__gte=day
-    ):
+    for promo in promotions_cached():
+        if not promo.starts_on <= day <= promo.ends_on:
+            continue
         if promo.store_id not in (None, store_id) or promo.division not in ("", division):
             continue
         if promo.weekdays and str(day.isoweekday()) not in promo.weekdays:
@@ -422,9 +487,10 @@ def _reverse_points(refund: Receipt, original: Receipt, refunded_before: int) ->
     return entry.points if entry else 0
 
 
-def receipt_result(receipt: Receipt, *, points: int) -> dict:
+def receipt_result(receipt: Receipt, *, points: int, standing=None) -> dict:
     """The POS API's answer for a recorded receipt (stored, and returned again to retries);
-    pos/services.py fills in the coupons a till's receipt used."""
+    pos/services.py fills in the coupons a till's receipt used. `standing`: the member's
+    (balance, tier) when the caller knows them (read from the account otherwise)."""
     body = {
         "receipt_id": receipt.pk,
         "card_no": None,
@@ -433,7 +499,14 @@ def receipt_result(receipt: Receipt, *, points: int) -> dict:
         "tier": None,
         "coupons": [],
     }
-    if receipt.member_id:
+    if receipt.member_id and standing is not None:
+        balance, tier = standing
+        body.update(
+            card_no=receipt.member.card_no,
+            points_balance=balance,
+            tier=tier.name if tier else None,
+        )
+    elif receipt.member_id:
         account = (
             PointsAccount.objects.filter(member_id=receipt.member_id).select_related("tier").first()
         )

@@ -10,18 +10,21 @@ from django.utils.translation import gettext_lazy
 
 from loyalty.ledger import account_get_or_create
 from loyalty.models import LoyaltySettings, PointsAccount, Tier, TierChange
+from loyalty.tables import loyalty_policy, tiers_cached
 from members.models import Member, Message
 
 WINDOW = timedelta(days=365)  # the 12 months of a tier's value
 
 
 def tiers_ordered() -> list[Tier]:
-    return list(Tier.objects.order_by("threshold"))
+    """The tiers by threshold (cached per process: loyalty/tables.py)."""
+    return list(tiers_cached())
 
 
 def tier_entry() -> Tier | None:
     """The entry tier (the lowest threshold): where a member without a tier of their own is."""
-    return Tier.objects.order_by("threshold").first()
+    tiers = tiers_cached()
+    return tiers[0] if tiers else None
 
 
 def tier_of(account: PointsAccount | None) -> Tier | None:
@@ -139,15 +142,71 @@ def _locked_accounts(queryset):
     return [(a.pk, a.member_id, a.tier) for a in rows]
 
 
+def tier_after_sale(*, earned, tiers: list[Tier]) -> Tier | None:
+    """The tier a member stands in after a sale whose points loyalty.ledger's
+    receipt_points_earn (`earned`) just credited, the account row locked: raised at once when
+    the sale may reach the next tier, else left as it is without reading the history.
+
+    The skip: an account keeps an upper bound of its 12-month value per basis
+    (tier_spend_bound: sales in fen since the bound was computed, receipts of the window then
+    included; tier_growth_bound: the same for earned points). Triggers add every new sale
+    (any path: API, claims, imports, COPY) and every earn entry; an UPDATE of a receipt's
+    member, total, time or kind clears them; a refund leaves them (the value only falls); time
+    only drops receipts out of the window. So while the bound is below the next tier's
+    threshold the value is too, and nothing can be raised. Otherwise (or with no bound yet, or
+    an account not yet placed) tier_upgrade reads the history and computes the bounds afresh.
+    """
+    if not tiers:
+        return None
+    current = next((t for t in tiers if t.pk == earned.tier_id), None)
+    if current is not None:
+        higher = [t for t in tiers if t.threshold > current.threshold]
+        if not higher:
+            return current  # the top tier: nothing to reach
+        growth = loyalty_policy().tier_basis == LoyaltySettings.TierBasis.GROWTH
+        bound = earned.tier_growth_bound if growth else earned.tier_spend_bound
+        if bound is not None and bound + (earned.points if growth else 0) < higher[0].threshold:
+            return current
+    change = tier_upgrade(member_id=None, account_id=earned.account_id)
+    if change is not None:
+        return change.to_tier
+    return current or tiers[0]
+
+
+_BOUNDS_REFRESH = """
+    UPDATE loyalty_pointsaccount a SET
+        tier_spend_bound = (
+            SELECT COALESCE(SUM(r.total_fen), 0) FROM loyalty_receipt r
+            WHERE r.member_id = a.member_id AND r.kind = 'sale' AND r.occurred_at > %(since)s),
+        tier_growth_bound = (
+            SELECT COALESCE(SUM(e.points), 0) FROM loyalty_pointsentry e
+            JOIN loyalty_receipt r ON r.id = e.receipt_id
+            WHERE e.account_id = a.id AND e.kind = 'earn' AND r.occurred_at > %(since)s)
+    WHERE a.id = ANY(%(ids)s)"""
+
+
+def tier_bounds_refresh(*, account_ids: list[int], now: datetime | None = None) -> None:
+    """Compute the tier bounds (tier_after_sale) of these accounts, locked by the caller."""
+    since = (now or timezone.now()) - WINDOW
+    with connection.cursor() as cursor:
+        cursor.execute(_BOUNDS_REFRESH, {"since": since, "ids": list(account_ids)})
+
+
 @transaction.atomic
-def tier_upgrade(*, member_id: int) -> TierChange | None:
+def tier_upgrade(*, member_id: int | None, account_id: int | None = None) -> TierChange | None:
     """Raise the member's tier at once if their 12-month value now reaches a higher one
-    (never lowers it: that waits for the review). Locks the account row."""
+    (never lowers it: that waits for the review), and refresh the account's tier bounds.
+    Locks the account row. By member, or by `account_id` of an existing account."""
     tiers = tiers_ordered()
     if not tiers:
         return None
-    account_get_or_create(member_id=member_id)
-    accounts = _locked_accounts(PointsAccount.objects.filter(member_id=member_id))
+    if account_id is None:
+        account_get_or_create(member_id=member_id)
+        accounts = _locked_accounts(PointsAccount.objects.filter(member_id=member_id))
+    else:
+        accounts = _locked_accounts(PointsAccount.objects.filter(pk=account_id))
+        member_id = accounts[0][1]
+    tier_bounds_refresh(account_ids=[accounts[0][0]])
     values = {member_id: tier_value(member_id=member_id)}
     moves = tier_moves(accounts, values=values, tiers=tiers, upgrade_only=True)
     if tiers_apply(moves, reason=TierChange.Reason.UPGRADE):
@@ -188,6 +247,7 @@ def tiers_review(*, as_of: datetime | None = None, notify: bool = True) -> dict:
             counts["up"] += sum(1 for m in real if _is_upgrade(m))
             counts["down"] += sum(1 for m in real if not _is_upgrade(m))
             tiers_apply(moves, reason=TierChange.Reason.REVIEW, notify=notify)
+            tier_bounds_refresh(account_ids=chunk, now=min(as_of, timezone.now()))
     return counts
 
 
@@ -201,7 +261,7 @@ def values_by_member(
     are decided and shown by: net spend in fen (sales less refunds), or the growth value
     (points earned by purchases, less refunds), as the policy says; never below 0. Members
     without purchases in the window are left out (their value is 0)."""
-    settings = settings or LoyaltySettings.current()
+    settings = settings or loyalty_policy()
     growth = settings.tier_basis == LoyaltySettings.TierBasis.GROWTH
     sql = _GROWTH_SQL if growth else _SPEND_SQL
     with connection.cursor() as cursor:
@@ -243,7 +303,7 @@ def tier_progress(*, member: Member, account: PointsAccount | None = None) -> Ti
     tiers = tiers_ordered()
     if account is None:
         account = PointsAccount.objects.filter(member=member).select_related("tier").first()
-    settings = LoyaltySettings.current()
+    settings = loyalty_policy()
     value = values_by_member(timezone.now(), member_ids=[member.pk], settings=settings).get(
         member.pk, 0
     )

@@ -9,7 +9,6 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
 
 from core.audit import audit_log
 from core.masking import mask_phone
@@ -64,26 +63,39 @@ def phone_digest(phone: str) -> str:
 
 
 def pos_receipt_record(
-    *, data: ReceiptIn, coupons: list[str], payload_hash: str, terminal: PosTerminal
+    *,
+    data: ReceiptIn,
+    coupons: list[str],
+    payload_hash: str,
+    terminal: PosTerminal,
+    replay_checked: bool = False,
 ) -> tuple[Receipt, bool]:
     """A till's receipt: recorded with its points (loyalty's receipt_record) and the coupons it
     names used for it (coupons' receipt_coupons_use), in one transaction: a coupon that cannot
     be used rolls the whole receipt back (ReceiptInvalid on `coupons.N`). Returns (receipt,
-    created); a replay uses nothing again. Locks as receipt_record, then the coupon rows."""
-    with transaction.atomic():
-        receipt, created = receipt_record(data=data, payload_hash=payload_hash, terminal=terminal)
-        if created and coupons:
-            try:
-                used = receipt_coupons_use(
-                    receipt=receipt,
-                    codes=coupons,
-                    lines=[
-                        {"brand": x.brand, "category": x.category, "amount_fen": x.amount_fen}
-                        for x in data.lines
-                    ],
-                )
-            except ReceiptCouponRefused as refused:
-                raise ReceiptInvalid({f"coupons.{refused.index}": refused.reason}) from None
-            receipt.response = {**receipt.response, "coupons": used}
-            receipt.save(update_fields=["response"])
-    return receipt, created
+    created); a replay uses nothing again. Locks as receipt_record, then the coupon rows.
+    `replay_checked`: the caller has just called receipt_replay and found nothing."""
+
+    def use_coupons(receipt: Receipt) -> dict:
+        if not coupons:
+            return {}
+        try:
+            used = receipt_coupons_use(
+                receipt=receipt,
+                codes=coupons,
+                lines=[
+                    {"brand": x.brand, "category": x.category, "amount_fen": x.amount_fen}
+                    for x in data.lines
+                ],
+            )
+        except ReceiptCouponRefused as refused:
+            raise ReceiptInvalid({f"coupons.{refused.index}": refused.reason}) from None
+        return {"coupons": used}
+
+    return receipt_record(
+        data=data,
+        payload_hash=payload_hash,
+        terminal=terminal,
+        replay_checked=replay_checked,
+        then=use_coupons,
+    )

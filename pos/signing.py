@@ -14,6 +14,7 @@ import time
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.tablecache import table_cached
 from pos.models import PosTerminal
 
 TIMESTAMP_SKEW = 300  # seconds either way
@@ -51,11 +52,7 @@ def pos_authenticate(request) -> PosTerminal:
         raise PosAuthError("stale_timestamp")
     if not NONCE_RE.match(nonce):
         raise PosAuthError("bad_nonce")
-    terminal = (
-        PosTerminal.objects.select_related("store")
-        .filter(terminal_id=terminal_id, is_active=True)
-        .first()
-    )
+    terminal = active_terminals().get(terminal_id)
     if terminal is None:
         raise PosAuthError("unknown_terminal")
     expected = pos_signature(
@@ -71,6 +68,18 @@ def pos_authenticate(request) -> PosTerminal:
     if not cache.add(f"pos:nonce:{terminal.terminal_id}:{nonce}", 1, NONCE_TTL):
         raise PosAuthError("nonce_reused")
     return terminal
+
+
+def active_terminals() -> dict[str, PosTerminal]:
+    """The active tills by terminal id (with their stores), cached per process until a
+    terminal is saved or deleted (core/tablecache.py): a deactivated till is refused at once."""
+    return table_cached(
+        "pos:terminals",
+        lambda: {
+            t.terminal_id: t
+            for t in PosTerminal.objects.select_related("store").filter(is_active=True)
+        },
+    )
 
 
 def pos_rate_wait(*, terminal: PosTerminal, action: str, limit: int, window: int) -> int:

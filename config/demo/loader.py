@@ -33,6 +33,7 @@ from config.demo.tickets import demo_feedback, demo_ticket_count
 from core.bulk import foreign_keys_suspended
 from core.models import AuditLog
 from core.roles import Role
+from core.tablecache import tables_changed
 from coupons.defaults import demo_coupon_templates
 from coupons.issuing import campaign_get_or_create, coupons_issue_bulk
 from coupons.models import Campaign, Coupon, CouponTemplate, IssueRule
@@ -160,6 +161,7 @@ def demo_reset() -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")  # noqa: S608
+    tables_changed()  # stores, categories and brands are gone: no process may serve them
     staff = User.objects.filter(username__in=[row[0] for row in DEMO_STAFF])
     # The demo's own audit trail (compensations granted in the demo …) goes with the demo:
     # it names demo staff, who are about to be created afresh.
@@ -173,6 +175,9 @@ def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoR
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     as_of = timezone.localtime(as_of).replace(second=0, microsecond=0)
     with transaction.atomic():
+        # Stores, categories, brands, tiers and rules are written in bulk (no signals): the
+        # tills' per-process copies are read afresh in this transaction and after it.
+        tables_changed()
         stores = _stores()
         RegistrationChannel.objects.bulk_create(
             RegistrationChannel(code=code, name=catalog.CHANNEL_NAMES[code])
