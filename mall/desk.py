@@ -1,6 +1,8 @@
 """What the service desk (兑换核销) reads before it hands a good over: the redemption of a
-pickup code at one of the user's stores, and in words why it cannot be handed over now. A
-read without locks: redemption_verify checks everything again under its lock."""
+pickup code at one of the user's stores, or else the lottery draw whose physical prize has
+that pickup code (the two kinds of code never collide), and in words why it cannot be handed
+over now. A read without locks: redemption_verify and draw_pickup_verify check everything
+again under their locks."""
 
 from dataclasses import dataclass
 
@@ -8,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.models import Goods, Redemption
+from mall.models import Goods, LotteryDraw, Redemption
 from mall.redeeming import CODE_LENGTH, pickup_code_normalise
 from members.models import Member
 from members.selectors import members_search
@@ -16,6 +18,7 @@ from stores.models import Store
 from stores.scoping import scoped
 
 Status = Redemption.Status
+DrawStatus = LotteryDraw.Status
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,18 @@ class DeskLookup:
     code: str
     redemption: Redemption | None
     refusal: str  # "" when it can be handed over
+    draw: LotteryDraw | None = None  # a lottery prize's pickup code, when no redemption has it
+
+
+def _when(at) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
 def desk_lookup(*, raw_code: str, user) -> DeskLookup:
     """The redemption of `raw_code` (case, spaces and dashes forgiven) picked up at one of
-    `user`'s stores, and why it cannot be handed over, if it cannot. Another store's code is
-    as unknown as a made-up one."""
+    `user`'s stores, else the lottery draw of a campaign of theirs (or for every store) whose
+    prize has that pickup code, and why it cannot be handed over, if it cannot. Another
+    store's code is as unknown as a made-up one."""
     code = pickup_code_normalise(raw_code)
     if len(code) != CODE_LENGTH:
         return DeskLookup(
@@ -43,12 +52,15 @@ def desk_lookup(*, raw_code: str, user) -> DeskLookup:
         .first()
     )
     if redemption is None:
-        return DeskLookup(code, None, str(_("No redemption with this pickup code at your stores.")))
+        draw = desk_draw(code=code, user=user)
+        if draw is not None:
+            return DeskLookup(code, None, draw_refusal_at_desk(draw), draw=draw)
+        return DeskLookup(
+            code, None, str(_("No redemption or prize with this pickup code at your stores."))
+        )
     refusal = ""
     if redemption.status == Status.PICKED_UP:
-        refusal = _("Already picked up on %(when)s.") % {
-            "when": timezone.localtime(redemption.verified_at).strftime("%Y-%m-%d %H:%M")
-        }
+        refusal = _("Already picked up on %(when)s.") % {"when": _when(redemption.verified_at)}
     elif redemption.status == Status.CANCELLED:
         refusal = _("This redemption was cancelled: %(reason)s") % {
             "reason": redemption.cancel_reason
@@ -58,6 +70,40 @@ def desk_lookup(*, raw_code: str, user) -> DeskLookup:
             "status": redemption.get_status_display()
         }
     return DeskLookup(code, redemption, str(refusal))
+
+
+def desk_draw(*, code: str, user) -> LotteryDraw | None:
+    """The draw whose physical prize has the (normalised) pickup `code`, of a campaign at one
+    of `user`'s stores or for every store, scoped as draw_pickup_verify scopes it."""
+    mine = scoped(Store.objects.all(), user=user, store_field="")
+    if not mine.exists():
+        return None
+    return (
+        LotteryDraw.objects.select_related(
+            "campaign", "prize", "member", "picked_up_by__staff_profile", "picked_up_store"
+        )
+        .filter(pickup_code=code)
+        .filter(Q(campaign__store__in=mine) | Q(campaign__store__isnull=True))
+        .first()
+    )
+
+
+def draw_refusal_at_desk(draw: LotteryDraw, *, now=None) -> str:
+    """Why the desk cannot hand `draw`'s prize over now, in the words draw_pickup_verify
+    refuses it with; "" when it can."""
+    now = now or timezone.now()
+    if draw.status == DrawStatus.PICKED_UP:
+        return str(
+            _("This prize was already picked up at %(at)s.") % {"at": _when(draw.picked_up_at)}
+        )
+    if draw.claim_until and (draw.status == DrawStatus.EXPIRED or draw.claim_until <= now):
+        return str(
+            _("The time to claim this prize ended at %(until)s.")
+            % {"until": _when(draw.claim_until)}
+        )
+    if draw.status != DrawStatus.PENDING_PICKUP:
+        return str(_("This prize is not awaiting pickup."))
+    return ""
 
 
 def desk_member(query: str) -> Member | None:

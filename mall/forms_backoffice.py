@@ -15,7 +15,7 @@ from mall.desk import desk_goods, desk_member
 from mall.goods_admin import IMAGES_MAX, goods_image_clean
 from mall.models import Goods, GoodsCategory, Redemption
 from mall.redeeming import QTY_MAX
-from stores.models import Store
+from stores.models import Category, Division, Store
 from stores.scoping import scoped
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
@@ -40,6 +40,35 @@ class MultipleImageField(forms.FileField):
     def clean(self, data, initial=None):
         uploads = data if isinstance(data, list | tuple) else [data]
         return [upload for upload in uploads if upload and getattr(upload, "size", 0)]
+
+
+def interest_choices(categories) -> list:
+    """stores.Category as grouped checkboxes: one group per department (division · name),
+    the department itself first (its purchases include its categories'), then its
+    categories; categories of neither kind last."""
+    divisions = dict(Division.choices)
+    order = {value: i for i, value in enumerate(divisions)}
+    every = list(categories)
+    children: dict[int, list] = {}
+    for category in every:
+        if category.parent_id:
+            children.setdefault(category.parent_id, []).append(category)
+    roots = sorted(
+        (c for c in every if not c.parent_id),
+        key=lambda c: (order.get(c.division, len(order)), c.code),
+    )
+    groups, placed = [], set()
+    for root in roots:
+        division = str(divisions.get(root.division, root.division))
+        label = root.name if division == root.name else f"{division} · {root.name}"
+        options = [(root.pk, _("%(name)s (whole department)") % {"name": root.name})]
+        options += [(c.pk, c.name) for c in sorted(children.get(root.pk, []), key=lambda c: c.code)]
+        placed.update(pk for pk, _label in options)
+        groups.append((label, options))
+    rest = [(c.pk, c.name) for c in sorted(every, key=lambda c: c.code) if c.pk not in placed]
+    if rest:
+        groups.append((_("Other categories"), rest))
+    return groups
 
 
 class GoodsForm(forms.ModelForm):
@@ -90,6 +119,7 @@ class GoodsForm(forms.ModelForm):
             "pickup_stores",
             "pickup_note",
             "redemption_notes",
+            "interest_categories",
             "is_active",
             "position",
         ]
@@ -116,6 +146,16 @@ class GoodsForm(forms.ModelForm):
         self.fields["coupon_template"].help_text = _("Only for coupon goods.")
         self.fields["pickup_stores"].queryset = Store.objects.filter(is_active=True).order_by(
             "code"
+        )
+        interests = self.fields["interest_categories"]
+        interests.queryset = Category.objects.select_related("parent")
+        interests.choices = interest_choices(interests.queryset)
+        interests.widget = forms.CheckboxSelectMultiple(choices=interests.choices)
+        interests.label = _("Recommend to shoppers of")
+        interests.help_text = _(
+            "Optional. Recommended for you on the member card shows this good first to "
+            "members who bought in these categories over the last 12 months; a whole "
+            "department covers all its categories."
         )
         self.fields["points_price"].validators.append(MinValueValidator(1))
         self.fields["points_price"].widget.attrs["min"] = 1
@@ -191,7 +231,11 @@ class GoodsForm(forms.ModelForm):
 
     def service_fields(self) -> dict:
         data = self.cleaned_data
-        fields = {name: data.get(name) for name in self.Meta.fields if name != "pickup_stores"}
+        fields = {
+            name: data.get(name)
+            for name in self.Meta.fields
+            if name not in ("pickup_stores", "interest_categories")
+        }
         fields["market_price_fen"] = int(data["market_price"] * 100)
         fields["per_member_limit"] = data.get("per_member_limit") or 0
         fields["position"] = data.get("position") or 0

@@ -95,11 +95,21 @@ def _images_add(goods: Goods, files, start: int) -> list[str]:
     return saved
 
 
-def goods_create(*, actor, fields: dict, pickup_stores=(), stock: int = 0, images=()) -> Goods:
+def goods_create(
+    *,
+    actor,
+    fields: dict,
+    pickup_stores=(),
+    stock: int = 0,
+    images=(),
+    interest_categories=(),
+) -> Goods:
     """A new good on the shelf with its opening stock and pictures (already cleaned by
-    goods_image_clean); audited."""
+    goods_image_clean), and the merchandise categories whose shoppers 为您推荐 shows it to
+    first (`interest_categories`, stores.Category); audited."""
     _require(actor, "mall.add_goods")
     pickup_stores, images = list(pickup_stores), list(images)
+    interest_categories = list(interest_categories)
     fields = _normalised(fields)
     _goods_check(fields, pickup_stores)
     if stock < 0:
@@ -114,12 +124,18 @@ def goods_create(*, actor, fields: dict, pickup_stores=(), stock: int = 0, image
             goods = Goods.objects.create(stock=stock, **fields)
             if goods.kind == Goods.Kind.THING and goods.offers_pickup:
                 goods.pickup_stores.set(pickup_stores)
+            goods.interest_categories.set(interest_categories)
             saved = _images_add(goods, images, 0)
             audit_log(
                 actor=actor,
                 action="mall.goods.created",
                 target=goods,
-                data={"name": goods.name, "stock": stock, "points_price": goods.points_price},
+                data={
+                    "name": goods.name,
+                    "stock": stock,
+                    "points_price": goods.points_price,
+                    "interest_categories": sorted(c.pk for c in interest_categories),
+                },
             )
     except Exception:
         _storage_delete(saved)
@@ -136,9 +152,11 @@ def goods_update(
     images_add=(),
     images_remove=(),
     image_order: dict | None = None,
+    interest_categories=None,
 ) -> Goods:
     """Change a good's details, pickup stores and pictures (add cleaned ones, remove some by
-    id, reorder by {image id: position}); its stock is goods_stock_adjust's. A good that was
+    id, reorder by {image id: position}) and, unless None, the merchandise categories whose
+    shoppers 为您推荐 shows it to first; its stock is goods_stock_adjust's. A good that was
     redeemed keeps its kind. Locks the goods row; audited with the fields that changed."""
     _require(actor, "mall.change_goods")
     pickup_stores, images_add = list(pickup_stores), list(images_add)
@@ -164,6 +182,11 @@ def goods_update(
             if before != {s.pk for s in wanted}:
                 goods.pickup_stores.set(wanted)
                 changed.append("pickup_stores")
+            if interest_categories is not None:
+                interests = {c.pk for c in interest_categories}
+                if set(goods.interest_categories.values_list("pk", flat=True)) != interests:
+                    goods.interest_categories.set(interests)
+                    changed.append("interest_categories")
             images = {image.pk: image for image in goods.images.all()}
             remove = {pk for pk in images_remove if pk in images}
             kept = [image for pk, image in images.items() if pk not in remove]

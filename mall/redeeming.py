@@ -31,7 +31,7 @@ from loyalty.ledger import (
     points_spend,
 )
 from loyalty.models import PointsAccount, PointsEntry
-from mall.models import Goods, Redemption, RedemptionEvent
+from mall.models import Goods, LotteryDraw, Redemption, RedemptionEvent
 from mall.selectors import redemptions_scoped
 from members.messaging import messages_send
 from members.models import DeliveryAddress, Member, Message
@@ -293,9 +293,13 @@ def _replay(*, member: Member, key: str, goods: Goods, qty) -> Redemption | None
 
 
 def _unused_code() -> str:
+    """A pickup code no redemption and no lottery prize has: the desk looks both up by it."""
     while True:
         code = pickup_code_new()
-        if not Redemption.objects.filter(code=code).exists():
+        if (
+            not Redemption.objects.filter(code=code).exists()
+            and not LotteryDraw.objects.filter(pickup_code=code).exists()
+        ):
             return code
 
 

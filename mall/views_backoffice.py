@@ -35,6 +35,7 @@ from mall.goods_admin import (
     goods_is_on_shelf,
     goods_update,
 )
+from mall.lottery import draw_pickup_verify
 from mall.models import Goods, GoodsCategory, Redemption
 from mall.redeeming import (
     goods_stock_adjust,
@@ -119,7 +120,12 @@ def _goods_page(request, form, goods=None, *, stock_form=None, status=200):
             "stock_form": stock_form,
             "low_stock": LOW_STOCK,
             "grid_fields": GRID_FIELDS,
-            "wide_fields": ("pickup_stores", "pickup_note", "redemption_notes"),
+            "wide_fields": (
+                "pickup_stores",
+                "pickup_note",
+                "redemption_notes",
+                "interest_categories",
+            ),
         },
         status=status,
     )
@@ -138,6 +144,7 @@ def goods_create_view(request):
             actor=request.user,
             fields=form.service_fields(),
             pickup_stores=form.cleaned_data.get("pickup_stores") or [],
+            interest_categories=form.cleaned_data.get("interest_categories") or [],
             stock=form.cleaned_data["stock"],
             images=form.image_files,
         )
@@ -166,6 +173,7 @@ def goods_edit(request, pk: int):
             actor=request.user,
             fields=form.service_fields(),
             pickup_stores=form.cleaned_data.get("pickup_stores") or [],
+            interest_categories=form.cleaned_data.get("interest_categories") or [],
             images_add=form.image_files,
             images_remove=form.images_remove(),
             image_order=form.image_order(),
@@ -493,7 +501,7 @@ def _desk_page(request, *, code_form=None, record_form=None, status=200):
     lookup = None
     if code_form.is_bound and code_form.is_valid():
         lookup = desk_lookup(raw_code=code_form.cleaned_data["code"], user=user)
-        if status == 200 and lookup.redemption is None:
+        if status == 200 and lookup.redemption is None and lookup.draw is None:
             status = 404
     can_record = user.has_perm("mall.verify_redemption")
     if record_form is None and can_record:
@@ -506,6 +514,14 @@ def _desk_page(request, *, code_form=None, record_form=None, status=200):
             "phone": mask_phone(member.phone),
             "card": card_no_masked(member.card_no),
             "verified_by": _staff_name(lookup.redemption.verified_by),
+        }
+    elif lookup is not None and lookup.draw is not None:
+        member = lookup.draw.member
+        view = {
+            "name": mask_name(member.name),
+            "phone": mask_phone(member.phone),
+            "card": card_no_masked(member.card_no),
+            "verified_by": _staff_name(lookup.draw.picked_up_by),
         }
     return render(
         request,
@@ -534,10 +550,14 @@ def desk(request):
 @backoffice_required(perm="mall.verify_redemption")
 @submit_once
 def desk_verify(request):
-    """Hand the good over: redemption_verify re-checks the code, the store and the status."""
+    """Hand the good over: redemption_verify re-checks the code, the store and the status; a
+    lottery prize's pickup code goes to draw_pickup_verify, which does the same for draws."""
     form = forms.DeskCodeForm(request.POST)
     if not form.is_valid():
         return _desk_page(request, code_form=form, status=400)
+    found = desk_lookup(raw_code=form.cleaned_data["code"], user=request.user)
+    if found.draw is not None:
+        return _desk_hand_prize_over(request, found.code)
     try:
         done = redemption_verify(code=form.cleaned_data["code"], actor=request.user)
     except ServiceError as exc:
@@ -549,6 +569,19 @@ def desk_verify(request):
         _("Picked up: hand over %(goods)s ×%(qty)s.") % {"goods": done.goods.name, "qty": done.qty},
     )
     return redirect(f"{reverse('backoffice:mall_desk')}?code={done.code}&done=1")
+
+
+def _desk_hand_prize_over(request, code: str):
+    try:
+        draw = draw_pickup_verify(code=code, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, _("Not handed over: %(reason)s") % {"reason": exc.message})
+        return redirect(f"{reverse('backoffice:mall_desk')}?code={code}")
+    messages.success(
+        request,
+        _("Picked up: hand over the lottery prize %(prize)s.") % {"prize": draw.prize.name},
+    )
+    return redirect(f"{reverse('backoffice:mall_desk')}?code={draw.pickup_code}&done=1")
 
 
 @require_POST

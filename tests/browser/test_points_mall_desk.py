@@ -1,16 +1,19 @@
 """The points mall's back office in Chromium: a member redeemed a good for pickup; the service
 desk (兑换核销) types the pickup code with spaces and in lower case, sees the redemption and
-hands it over (已领取); marketing's goods list, goods editor, redemption list and redemption
-page. Screenshots of each page on a desktop (1280×800) and a phone (390×844)."""
+hands it over (已领取), then a lottery prize's pickup code the same way; marketing's goods
+list, goods editor (with the categories whose shoppers see it first), redemption list and
+redemption page. Screenshots of each page on a desktop (1280×800) and a phone (390×844)."""
 
 import io
 import mimetypes
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -18,8 +21,10 @@ from core.roles import Role
 from loyalty.defaults import loyalty_defaults_install
 from loyalty.ledger import points_balance, points_post
 from mall.goods_admin import goods_create, goods_image_clean
-from mall.models import GoodsCategory, Redemption
+from mall.lottery import lottery_draw
+from mall.models import GoodsCategory, LotteryCampaign, LotteryPrize, Redemption
 from mall.redeeming import goods_redeem
+from stores.models import Category
 from tests.conftest import screenshot
 from tests.members.factories import TEST_PASSWORD, MemberFactory, StaffFactory
 from tests.stores.factories import StoreFactory
@@ -75,6 +80,12 @@ def mall(settings, tmp_path):
         scope="store",
         store=store,
     )
+    market = Category.objects.create(code="SM", name="超市", division="supermarket")
+    for code, name in (("SM10", "浴室用品"), ("SM12", "电吹风"), ("SM13", "厨房小电")):
+        Category.objects.create(code=code, name=name, division="supermarket", parent=market)
+    women = Category.objects.create(code="WOMEN", name="女装", division="department")
+    for code, name in (("DP05", "连衣裙"), ("DP06", "女士上衣"), ("DP07", "半身裙")):
+        Category.objects.create(code=code, name=name, division="department", parent=women)
     home = GoodsCategory.objects.create(name="生活家居", position=1)
     GoodsCategory.objects.create(name="数码电器", position=2)
     cup = goods_create(
@@ -129,6 +140,33 @@ def mall(settings, tmp_path):
     }
 
 
+def lottery_campaign(store):
+    """A running campaign of S01 whose only prize is a mug picked up at the desk."""
+    now = timezone.now()
+    campaign = LotteryCampaign.objects.create(
+        name="双旦抽奖",
+        store=store,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=7),
+        points_per_draw=10,
+        daily_limit=3,
+        total_limit=0,
+        rules="每次抽奖消耗 10 积分。",
+        claim_rules="请到一楼服务台领取。",
+        published_at=now - timedelta(days=1),
+    )
+    LotteryPrize.objects.create(
+        campaign=campaign,
+        name="马克杯",
+        kind="goods",
+        weight=1,
+        stock=5,
+        initial_stock=5,
+        value_fen=3900,
+    )
+    return campaign
+
+
 def test_the_desk_verifies_a_pickup_code_and_staff_keep_the_goods(live_server, page, browser, mall):
     first, member = mall["first"], mall["member"]
     assert points_balance(member_id=member.pk) == 2000
@@ -170,6 +208,24 @@ def test_the_desk_verifies_a_pickup_code_and_staff_keep_the_goods(live_server, p
     assert points_balance(member_id=member.pk) == 1800
     assert Redemption.objects.filter(member=member, at_desk_by__username="fuwutai").count() == 1
 
+    # a lottery prize's pickup code at the same desk: the prize, the campaign, handed over
+    campaign = lottery_campaign(mall["store"])
+    draw = lottery_draw(member=member, campaign=campaign, idempotency_key="l1")
+    page.get_by_label("取货码").fill(f"{draw.pickup_code[:5].lower()} {draw.pickup_code[5:]}")
+    page.get_by_role("button", name="查询").click()
+    prize = page.locator(f'[data-desk-draw="{draw.pickup_code}"]')
+    expect(prize).to_contain_text("马克杯")
+    expect(prize.locator("[data-campaign]")).to_have_text("双旦抽奖")
+    expect(prize.locator("[data-member]")).to_contain_text("139****1111")
+    expect(prize.locator("[data-state]")).to_have_text("待领取")
+    screenshot(page, "mall_desk_lottery_1280")
+    prize.get_by_role("button", name="确认核销并交付").click()
+    expect(page.locator(".bo-message_success")).to_contain_text("请交付抽奖奖品 马克杯")
+    expect(page.locator("[data-desk-draw] [data-state]")).to_have_text("已领取")
+    draw.refresh_from_db()
+    assert draw.status == "picked_up" and draw.picked_up_by.username == "fuwutai"
+    screenshot(page, "mall_desk_lottery_done_1280")
+
     # marketing: goods, the editor, redemptions
     staff = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     office = staff.new_page()
@@ -187,8 +243,21 @@ def test_the_desk_verifies_a_pickup_code_and_staff_keep_the_goods(live_server, p
     cup_row.get_by_role("link", name="编辑").click()
     expect(office.locator(".bo-top__title")).to_contain_text("编辑商品")
     expect(office.locator("[data-image]")).to_have_count(2)
+    interests = office.locator('[data-field="interest_categories"]')
+    expect(interests).to_contain_text("为您推荐")
+    interests.get_by_label("电吹风").check()
+    interests.get_by_label("浴室用品").check()
     office.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth)")
     screenshot(office, "mall_goods_edit_1280")
+    interests.scroll_into_view_if_needed()
+    screenshot(office, "mall_goods_edit_interests_1280")
+    office.locator("[data-goods-save]").click()
+    expect(office.locator(".bo-message_success")).to_be_visible()
+    assert sorted(mall["cup"].interest_categories.values_list("name", flat=True)) == [
+        "浴室用品",
+        "电吹风",
+    ]
+    expect(office.locator('[data-field="interest_categories"] input:checked')).to_have_count(2)
     office.get_by_label("变动数量").fill("-100")
     office.get_by_label("调整原因").fill("盘点")
     office.get_by_role("button", name="调整库存").click()
@@ -236,6 +305,10 @@ def test_the_desk_verifies_a_pickup_code_and_staff_keep_the_goods(live_server, p
     small.get_by_role("button", name="确认核销并交付").click()
     expect(small.locator("[data-state]")).to_have_text("已领取")
     screenshot(small, "mall_desk_done_390")
+    other = lottery_draw(member=mall["member"], campaign=campaign, idempotency_key="l2")
+    small.goto(f"{live_server.url}/backoffice/mall/desk/?code={other.pickup_code.lower()}")
+    expect(small.locator("[data-desk-draw] [data-state]")).to_have_text("待领取")
+    screenshot(small, "mall_desk_lottery_390")
     phone.close()
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     small = phone.new_page()

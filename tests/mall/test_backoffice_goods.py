@@ -3,6 +3,7 @@ their pictures, stock changes, the category tabs; who may do what."""
 
 import io
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -362,3 +363,67 @@ def test_a_store_elsewhere_changes_nothing_for_goods(marketing, client, store, m
         f"/backoffice/mall/goods/{goods.pk}/", thing(store, pickup_stores=[str(other.pk)])
     )
     assert response.status_code == 400
+
+
+def test_the_goods_form_names_the_categories_whose_shoppers_see_the_good_first(
+    marketing, client, store, make_goods
+):
+    from mall.goods_admin import goods_update
+    from stores.models import Category
+
+    women = Category.objects.create(code="WOMEN", name="女装", division="department")
+    dress = Category.objects.create(code="DP05", name="连衣裙", division="department", parent=women)
+    market = Category.objects.create(code="SM", name="超市", division="supermarket")
+    dryer = Category.objects.create(
+        code="SM12", name="电吹风", division="supermarket", parent=market
+    )
+
+    page = client.get(CREATE).content.decode()
+    assert "推荐给这些品类的顾客" in page and "为您推荐" in page and "选填" in page
+    # one box per department (division · name), supermarket first, the department itself
+    # then its categories; "超市 · 超市" would say it twice
+    assert (
+        page.index("超市（整个大类）") < page.index("百货 · 女装") < page.index("女装（整个大类）")
+    )
+    assert page.index("女装（整个大类）") < page.index("连衣裙")
+    assert "超市 · 超市" not in page and "<label>超市</label>" in page
+
+    response = client.post(CREATE, thing(store, interest_categories=[str(women.pk), str(dryer.pk)]))
+    assert response.status_code == 302
+    goods = Goods.objects.get(name="保温杯")
+    assert set(goods.interest_categories.all()) == {women, dryer}
+    created = AuditLog.objects.get(action="mall.goods.created")
+    assert created.data["interest_categories"] == sorted([women.pk, dryer.pk])
+    edit = client.get(f"/backoffice/mall/goods/{goods.pk}/").content.decode()
+    ticked = set(re.findall(r'name="interest_categories" value="(\d+)"[^>]*checked', edit))
+    assert ticked == {str(women.pk), str(dryer.pk)}
+
+    # changed on edit, audited; then left out altogether: none (it is optional)
+    client.post(
+        f"/backoffice/mall/goods/{goods.pk}/", thing(store, interest_categories=[str(dress.pk)])
+    )
+    assert list(goods.interest_categories.all()) == [dress]
+    log = AuditLog.objects.filter(action="mall.goods.updated").order_by("pk").last()
+    assert "interest_categories" in log.data["changed"]
+    assert client.post(f"/backoffice/mall/goods/{goods.pk}/", thing(store)).status_code == 302
+    assert not goods.interest_categories.exists()
+
+    # a category that does not exist: said on the field, nothing saved
+    response = client.post(
+        f"/backoffice/mall/goods/{goods.pk}/", thing(store, interest_categories=["999999"])
+    )
+    assert response.status_code == 400
+    assert "interest_categories" in response.context["form"].errors
+    response = client.post(CREATE, thing(store, name="杯子", interest_categories=["abc"]))
+    assert response.status_code == 400 and not Goods.objects.filter(name="杯子").exists()
+
+    # the service leaves them as they are when it is not told
+    goods.interest_categories.set([market])
+    goods_update(goods=goods, actor=marketing, fields=_fields(goods), pickup_stores=[store])
+    assert list(goods.interest_categories.all()) == [market]
+
+
+def _fields(goods) -> dict:
+    from mall.goods_admin import GOODS_FIELDS
+
+    return {name: getattr(goods, name) for name in GOODS_FIELDS}

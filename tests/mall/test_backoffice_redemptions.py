@@ -287,8 +287,8 @@ def test_the_desk_says_why_a_code_cannot_be_handed_over(
         response = as_desk.get(DESK, {"code": code})
         return response.status_code, " ".join(str(x) for x in [response.context["lookup"].refusal])
 
-    assert refusal(elsewhere.code) == (404, "您的门店没有该取货码的兑换单。")
-    assert refusal("ZZZZZZZZZZ") == (404, "您的门店没有该取货码的兑换单。")
+    assert refusal(elsewhere.code) == (404, "在您的门店未找到该取货码的兑换或奖品。")
+    assert refusal("ZZZZZZZZZZ") == (404, "在您的门店未找到该取货码的兑换或奖品。")
     status, text = refusal(picked.code)
     assert status == 200 and "已于" in text and "领取" in text
     status, text = refusal(cancelled.code.lower())
