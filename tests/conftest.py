@@ -1,3 +1,4 @@
+import contextlib
 import json
 import os
 import re
@@ -293,10 +294,10 @@ def database_env() -> dict:
     return {"DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}{port}/{db['NAME']}"}
 
 
-@pytest.fixture
-def worker(transactional_db):
-    """`celery -A config worker` on a queue of its own, against this test's database; tasks
-    sent to that queue run there instead of eagerly (core and coupons tests)."""
+@contextlib.contextmanager
+def celery_worker_running(*, pool: str):
+    """`celery -A config worker` (one process of `pool`) on a queue of its own, against the
+    test database in use; tasks sent to that queue run there instead of eagerly."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
     name = f"{queue}@pytest"
     env = {**os.environ, **database_env(), "DJANGO_ENV": "test", "REDIS_URL": settings.REDIS_URL}
@@ -316,7 +317,7 @@ def worker(transactional_db):
             "--concurrency",
             "1",
             "--pool",
-            "solo",
+            pool,
             "-l",
             "warning",
             "--without-gossip",
@@ -340,6 +341,15 @@ def worker(transactional_db):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A solo-pool worker on a queue of its own, against this test's database (core and
+    coupons tests)."""
+    with celery_worker_running(pool="solo") as running:
+        yield running
 
 
 # --- Browser -------------------------------------------------------------------------------

@@ -6,21 +6,17 @@ member ends with exactly one coupon of the job."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 from django.conf import settings
 from django.db import connections
 
-from config.celery import app
 from coupons.issuing import JOB_CHUNK
 from coupons.models import Coupon, IssueJob
 from coupons.tasks import issue_job_run_task
 from members.models import Member
-from tests.conftest import ROOT, database_env
+from tests.conftest import celery_worker_running
 from tests.members.factories import MemberFactory
 
 pytestmark = [
@@ -52,49 +48,8 @@ def _children(pid: int) -> list[int]:
 def prefork_worker(transactional_db):
     """A worker whose task runs in a child process, as in production (the suite's `worker`
     fixture uses the solo pool, which has no child to kill)."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, **database_env(), "DJANGO_ENV": "test", "REDIS_URL": settings.REDIS_URL}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@pytest",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield {"queue": queue, "process": process}
-    finally:
-        app.conf.task_always_eager = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with celery_worker_running(pool="prefork") as running:
+        yield running
 
 
 def _lock_job_row(job_id: int):
