@@ -152,9 +152,17 @@ def role_permissions(role: str, available) -> list:
     return granted
 
 
-def roles_sync_permissions(**kwargs):
-    """post_migrate: give each role group exactly its listed permissions."""
+def roles_sync_permissions(sender=None, **kwargs):
+    """post_migrate: give each role group exactly its listed permissions.
+
+    post_migrate is sent once per app, and each app's permissions are created by its own send;
+    the groups are set once, after the last app's, when every permission exists."""
+    from django.apps import apps
     from django.contrib.auth.models import Group, Permission
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is not None and with_models and sender is not with_models[-1]:
+        return
 
     available = list(Permission.objects.select_related("content_type"))
     for role in Role:

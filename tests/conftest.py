@@ -27,8 +27,11 @@ from config.celery import app  # noqa: E402
 from coupons.models import Campaign, CouponTemplate  # noqa: E402
 from pos.services import pos_terminal_create  # noqa: E402
 from pos.signing import pos_signature  # noqa: E402
+from tests import fastflush  # noqa: E402
 from tests.members.factories import MemberFactory, StaffFactory  # noqa: E402
 from tests.stores.factories import StoreFactory  # noqa: E402
+
+fastflush.install()
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", Path(__file__).parent.parent / "test-output"))

@@ -167,6 +167,7 @@ def demo_reset() -> None:
     # it names demo staff, who are about to be created afresh.
     AuditLog.objects.filter(actor__in=staff).delete()
     staff.delete()
+    Tag.objects.filter(name=DEMO_RULE_TAG).delete()  # the migration's 高复购 stays
 
 
 def demo_seed(*, members: int, months: int, seed: int, as_of: datetime) -> DemoResult:
@@ -852,6 +853,7 @@ def _copy_receipts(visits, stores) -> tuple[int, int]:
 
 # --- Coupons and a till --------------------------------------------------------------------
 
+DEMO_RULE_TAG = "母婴"
 DEMO_TERMINAL = ("pos_demo_s01", "demo-secret-not-for-production")  # noqa: S105 - demo only
 
 
@@ -861,7 +863,7 @@ def _rule_tags() -> None:
     demo_analyses)."""
     kids = Category.objects.get(code=catalog.KIDS_WEAR)
     Tag.objects.update_or_create(
-        name="母婴",
+        name=DEMO_RULE_TAG,
         defaults={
             "kind": Tag.Kind.RULE,
             "rule": {"bought_category": kids.pk, "bought_days": 365},

@@ -52,3 +52,18 @@ def test_the_card_page_and_code_endpoint_show_only_the_own_code(client):
 
 def test_the_code_endpoint_needs_a_signed_in_member(client):
     assert client.get("/m/card/code/").status_code == 302
+
+
+def test_the_barcode_draws_exactly_the_code128_modules():
+    """The path's bars, read back module by module, are python-barcode's Code 128 symbol."""
+    import re
+
+    from members.card_codes import barcode_modules, barcode_svg
+
+    for code in ("660000000000000001", "661234567890123456", "PM8K2Q"):
+        svg = barcode_svg(code)
+        drawn = ["0"] * len(barcode_modules(code))
+        for x, width in re.findall(r"M(\d+) 0h(\d+)v1h-\d+z", svg):
+            drawn[int(x) : int(x) + int(width)] = "1" * int(width)
+        assert "".join(drawn) == barcode_modules(code)
+        assert svg.startswith("<svg") and 'width="' in svg and "mm" in svg
