@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list fairness browser db-stop
+.PHONY: help install run test test-fast lint format migrate seed worker beat vendor messages bench bench-list loadtest fairness browser db-stop
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,10 +58,11 @@ messages: install ## Update locale/zh_Hans/LC_MESSAGES/django.po and compile it 
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=node_modules --ignore=static/vendor
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
-bench: install ## Run the benchmarks in bench/ (DATABASE_URL, REDIS_URL); one: BENCH=rfm (or clv, pos_api…)
+bench: install ## Run the benchmarks in bench/ (DATABASE_URL, REDIS_URL); one: BENCH=rfm (or clv, pos_api, card_page…)
 ifeq ($(BENCH),)
 	$(BIN)/python bench/seed_demo_bench.py
 	$(BIN)/python bench/pos_api_bench.py
+	$(BIN)/python bench/card_page_bench.py
 	$(BIN)/python bench/import_receipts_bench.py
 	$(BIN)/python bench/member_list_bench.py
 	$(BIN)/python bench/rfm_bench.py
@@ -72,6 +73,10 @@ endif
 
 bench-list: install ## The member list at 1,000,000 members, keyset against OFFSET (DATABASE_URL)
 	$(BIN)/python bench/member_list_bench.py $(ARGS)
+
+loadtest: install ## Locust: members browsing while tills post receipts and verify coupons, ~3 min (DATABASE_URL, REDIS_URL)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/load_scenario.py $(ARGS)
 
 fairness: install ## 100,000 lottery draws through the service against the weights (~30 min)
 	RUN_FAIRNESS=1 $(BIN)/python -m pytest -m fairness -s $(PYTEST_ARGS)

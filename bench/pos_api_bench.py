@@ -5,7 +5,8 @@
 
 Builds a scratch database (`--database`, default `mall_bench_pos`) with the demo mall
 (`seed_demo --members 2000 --months 1`), creates a till for S01 and starts gunicorn
-(production settings, Redis for the nonce cache) on a free loopback port. Client threads
+(bench/common.py's `Gunicorn`: config/gunicorn.py, production settings, Redis for the nonce
+cache) on a free loopback port. Client threads
 then post --receipts fixed receipts (seeded: 1-5 supermarket lines, 80 % with a member card,
 each signed with a fresh nonce) after 100 warm-up receipts, and the script reports receipts
 per second and the latency percentiles, then checks every answer and the ledger. The client
@@ -18,26 +19,25 @@ receipts/s figure means something only next to that floor measured in the same r
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
-import http.client
 import json
 import os
-import queue
 import random
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from common import ROOT, SEED, machine, manage, query, scratch_database
+from common import (
+    SEED,
+    Gunicorn,
+    closed_loop,
+    http_request,
+    machine,
+    manage,
+    pos_post,
+    query,
+    scratch_database,
+)
 
 DATABASE = "mall_bench_pos"
 WARM_UP = 100
@@ -92,70 +92,20 @@ def bodies(url: str, count: int, prefix: str) -> list[bytes]:
 
 
 def healthz(port: int, *_ignored) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/healthz")
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return response.status, time.perf_counter() - started
+    return http_request(port, "GET", "/healthz")
 
 
 def post(port: int, terminal: str, secret: str, body: bytes) -> tuple[int, float]:
-    timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
-    message = "\n".join(["POST", PATH, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-    signature = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Pos-Terminal": terminal,
-        "X-Pos-Timestamp": timestamp,
-        "X-Pos-Nonce": nonce,
-        "X-Pos-Signature": signature,
-    }
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", PATH, body=body, headers=headers)
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return response.status, time.perf_counter() - started
+    return pos_post(port, terminal, secret, PATH, body)
 
 
 def run(port, terminal, secret, payloads, clients, send=None) -> tuple[float, list, Counter]:
     send = send or post
-    work: queue.Queue = queue.Queue()
-    for payload in payloads:
-        work.put(payload)
-    latencies, statuses, lock = [], Counter(), threading.Lock()
-
-    def client():
-        while True:
-            try:
-                payload = work.get_nowait()
-            except queue.Empty:
-                return
-            status, seconds = send(port, terminal, secret, payload)
-            with lock:
-                latencies.append(seconds)
-                statuses[status] += 1
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, latencies, statuses
+    return closed_loop(lambda payload: send(port, terminal, secret, payload), payloads, clients)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def main():
-    parser = argparse.ArgumentParser()
+def arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--receipts", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=3)  # as config/gunicorn.py
     parser.add_argument("--worker-class", default="sync")
@@ -164,7 +114,11 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--healthz", type=int, default=None, help="requests (default: --receipts)")
     parser.add_argument("--database", default=DATABASE)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main():
+    args = arguments()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the tills' nonces live in the shared cache.")
 
@@ -176,39 +130,16 @@ def main():
     warm_up = bodies(url, WARM_UP, "WARM")
     payloads = bodies(url, args.receipts, "BENCH")
 
-    port = free_port()
-    server_env = {
-        **env,
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "WECHAT_APP_ID": "bench",
-        "WECHAT_SECRET": "bench",
-        "PII_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "CACHE_KEY_PREFIX": f"bench-{os.getpid()}",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "config.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}"]
-    command += ["-k", args.worker_class, "--threads", str(args.threads)]
-    command += [] if args.no_preload else ["--preload"]
     health_count = args.receipts if args.healthz is None else args.healthz
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        command,
-        env=server_env,
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
+    server = Gunicorn(
+        env,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        preload=not args.no_preload,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("gunicorn did not start")
-                time.sleep(0.2)
+    with server:
+        port = server.port
         load = os.getloadavg()[0]
         run(port, terminal, secret, warm_up, args.clients)
         health = []
@@ -218,17 +149,10 @@ def main():
         seconds, latencies, statuses = run(port, terminal, secret, payloads, args.clients)
         if health_count:
             health.append(run(port, None, None, [None] * health_count, args.clients, healthz))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     cuts = statistics.quantiles(latencies, n=100)
     print(f"machine: {machine(url)}; load average at start: {load:.1f}")
-    served = (
-        f"gunicorn {args.workers} {args.worker_class} workers"
-        f"{f' x {args.threads} threads' if args.threads > 1 else ''}"
-        f"{'' if args.no_preload else ', --preload'}, {args.clients} client threads"
-    )
+    served = f"{server.describe()}, {args.clients} client threads"
     rates = []
     for when, run_figures in zip(("before", "after"), health, strict=False):
         h_seconds, h_latencies, h_statuses = run_figures
