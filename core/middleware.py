@@ -138,6 +138,8 @@ class DatabaseBusyMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, DatabaseBusy):
             return None
+        if request.path.startswith(settings.JSON_API_PREFIX):
+            return None  # JsonApiMiddleware answers it as JSON
         from core.errors import error_503
 
         return error_503(request)
