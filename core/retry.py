@@ -21,7 +21,6 @@ from core.exceptions import DatabaseBusy
 logger = logging.getLogger(__name__)
 
 RETRIED_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
-TRIES = 3
 BACKOFF_MS = 40  # the n-th retry waits a random 0 .. BACKOFF_MS * 2**n ms
 
 
@@ -49,7 +48,7 @@ def retry_on_deadlock(func=None, *, tries: int | None = None):
         def wrapper(*args, **kwargs):
             if connection.in_atomic_block:
                 return func(*args, **kwargs)
-            runs = tries or getattr(settings, "DB_RETRY_TRIES", TRIES)
+            runs = max(1, tries or settings.DB_RETRY_TRIES)
             for attempt in range(1, runs + 1):
                 try:
                     return func(*args, **kwargs)

@@ -28,7 +28,7 @@ from tests.members.factories import StaffFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ITERATIONS = 20
+ITERATIONS = 10  # a few seconds a test: the suite has a 15-minute budget
 
 
 def together(*works):
