@@ -1,5 +1,5 @@
-"""400, 403, 404 and 500 pages in Chinese, in the shell of the part of the site that failed: the
-member pages' (WeUI) under /m/, the back office's everywhere else.
+"""400, 403, 404, 500 and 503 pages in Chinese, in the shell of the part of the site that
+failed: the member pages' (WeUI) under /m/, the back office's everywhere else.
 
 Rendered without the request's context processors: a 500 may come from a database that is
 down, and these pages must not need one."""
@@ -19,6 +19,7 @@ def _page(request, status: int) -> HttpResponse:
         403: (_("No access"), _("You do not have permission to open this page.")),
         404: (_("Page not found"), _("This page does not exist or has been removed.")),
         500: (_("Something went wrong"), _("Sorry, the system has a problem. Try again later.")),
+        503: (_("System busy"), _("The system is busy. Please try again in a moment.")),
     }
     shell = "h5" if request.path.startswith(MEMBER_PREFIX) else "backoffice"
     title, text = texts[status]
@@ -42,6 +43,13 @@ def error_403(request, exception=None):
 
 def error_404(request, exception=None):
     return _page(request, 404)
+
+
+def error_503(request):
+    """The database kept aborting the write (core.exceptions.DatabaseBusy)."""
+    response = _page(request, 503)
+    response["Retry-After"] = "1"
+    return response
 
 
 def error_500(request):

@@ -21,3 +21,11 @@ class ServiceError(Exception):
 class PermissionDenied(ServiceError):
     code = "permission_denied"
     default_message = _("You are not allowed to do this.")
+
+
+class DatabaseBusy(ServiceError):
+    """The database kept refusing the transaction (deadlock, serialization failure) after the
+    bounded retries of core.retry: the caller may try again in a moment."""
+
+    code = "database_busy"
+    default_message = _("The system is busy. Please try again in a moment.")

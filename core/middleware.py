@@ -5,6 +5,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse, UnreadablePostError
 
+from core.exceptions import DatabaseBusy
 from core.views import healthz
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,33 @@ class JsonApiMiddleware:
             return json_error(404, "not_found")
         if isinstance(exception, DjangoPermissionDenied):
             return json_error(403, "forbidden")
+        if isinstance(exception, DatabaseBusy):
+            response = json_error(503, "database_busy")
+            response["Retry-After"] = "1"
+            return response
         logger.exception("Unhandled error answering %s %s", request.method, request.path)
         return json_error(500, "internal_error")
+
+
+class DatabaseBusyMiddleware:
+    """A page whose write the database kept aborting (core.retry gave up: DatabaseBusy) is a
+    503 saying to try again in a moment, not a 500; views that turn ServiceError into a form
+    error show the same message in place."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DatabaseBusy):
+            return None
+        if request.path.startswith(settings.JSON_API_PREFIX):
+            return None  # JsonApiMiddleware answers it as JSON
+        from core.errors import error_503
+
+        return error_503(request)
 
 
 class NulRefusalMiddleware:

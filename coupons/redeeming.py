@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.retry import retry_on_deadlock
 from coupons import rules
 from coupons.issuing import CouponError, coupon_code_normalise
 from coupons.models import Coupon, CouponTemplate, CouponVerification
@@ -168,6 +169,7 @@ def _coupon_use(
     return coupon
 
 
+@retry_on_deadlock
 def coupon_verify_request(*, terminal, request_id: str, code: str, **use) -> tuple[int, dict]:
     """The POS verify call: (HTTP status, answer). The same terminal and request_id get the
     first answer again, success or refusal, without consuming anything twice."""
@@ -204,37 +206,38 @@ def coupon_verify_request(*, terminal, request_id: str, code: str, **use) -> tup
 def receipt_coupons_use(*, receipt: Receipt, codes: list[str], lines: list[dict]) -> list[dict]:
     """The coupons a receipt names: each is consumed for this receipt now, or, if the same
     till verified it moments before, linked to the receipt. ReceiptCouponRefused on the
-    first that cannot be used (the caller rolls the receipt back)."""
+    first that cannot be used (the caller rolls the receipt back). Locks all the named
+    coupon rows at once, by ascending id (after the caller's points account)."""
     if not codes:
         return []
-    coupons = list(
-        Coupon.objects.select_related("template").filter(
-            code__in=[coupon_code_normalise(c) for c in codes]
-        )
-    )
-    if len(codes) > 1 and any(not c.template.stackable for c in coupons):
+    normals = [coupon_code_normalise(c) for c in codes]
+    # One statement, in id order: two receipts naming the same coupons in opposite orders
+    # queue behind each other instead of each holding one and waiting for the other.
+    coupons = {
+        c.code: c
+        for c in Coupon.objects.select_for_update(of=("self",))
+        .select_related("template")
+        .filter(code__in=normals)
+        .order_by("pk")
+    }
+    if len(codes) > 1 and any(not c.template.stackable for c in coupons.values()):
         raise ReceiptCouponRefused(0, "not_stackable")
     member = receipt.member
     basket = basket_lines(store=receipt.store, lines=lines)
     results = []
-    for index, code in enumerate(codes):
-        normal = coupon_code_normalise(code)
+    for index, normal in enumerate(normals):
+        coupon = coupons.get(normal)
         verified = (
-            Coupon.objects.select_for_update()
-            .filter(
-                code=normal,
-                status=Coupon.Status.USED,
-                used_receipt__isnull=True,
-                used_store=receipt.store,
-                used_pos_no=receipt.pos_no,
-                member=member,
-            )
-            .first()
+            coupon is not None
+            and coupon.status == Coupon.Status.USED
+            and coupon.used_receipt_id is None
+            and coupon.used_store_id == receipt.store_id
+            and coupon.used_pos_no == receipt.pos_no
+            and coupon.member_id == (member.pk if member else None)
         )
-        if verified is not None:
-            verified.used_receipt = receipt
-            verified.save(update_fields=["used_receipt"])
-            coupon = verified
+        if verified:
+            coupon.used_receipt = receipt
+            coupon.save(update_fields=["used_receipt"])
         else:
             try:
                 coupon = coupon_use(

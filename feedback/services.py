@@ -129,7 +129,8 @@ def ticket_submit(
     saved: list[str] = []
     try:
         with transaction.atomic():
-            Member.objects.select_for_update().filter(pk=member.pk).first()  # one at a time
+            # One at a time; NO KEY UPDATE leaves rows referencing the member unblocked.
+            Member.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
             earlier = ticket_submitted_with(member=member, once=once)
             if earlier is not None:
                 return earlier

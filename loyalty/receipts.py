@@ -318,10 +318,12 @@ def _record(
                     % {"left": original.total_fen - refunded_before}
                 }
             )
-        if refunded_before + data.total_fen == original.total_fen:
-            sale_refunded_in_full.send(sender=Receipt, sale=original)
         if member is not None and earn:
             points = _reverse_points(receipt, original, refunded_before)
+        if refunded_before + data.total_fen == original.total_fen:
+            # After the points account (lock order: account, then coupons): a till using a
+            # coupon given back here holds the account while it waits for the coupon row.
+            sale_refunded_in_full.send(sender=Receipt, sale=original)
     elif member is not None:
         if member.home_store_id is None:
             members_home_store_fill(member_ids=[member.pk])

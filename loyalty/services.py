@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.dates import local_day_start
 from core.exceptions import ServiceError
+from core.retry import retry_on_deadlock
 from loyalty.bulk_earning import receipts_earn
 from loyalty.claim_photos import claim_photo_clean, claim_photo_is_private
 from loyalty.ledger import adjust_key, forfeit_key, points_balance, points_post, signin_key
@@ -39,6 +40,7 @@ CLAIM_MAX_AGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
 
 
+@retry_on_deadlock
 def points_adjust(
     *, member: Member, points: int, reason: str, actor, key: str | None = None
 ) -> PointsEntry:
@@ -73,13 +75,16 @@ def points_adjust(
     return entry
 
 
+@retry_on_deadlock
 def sign_in(*, member: Member, today: date | None = None) -> SignIn:
     """签到: once a Shanghai day; the points of the day, plus the streak bonus on every Nth
     day in a row. Signing in twice the same day raises ServiceError."""
     today = today or timezone.localdate()
     policy = LoyaltySettings.current()
     with transaction.atomic():
-        Member.objects.select_for_update().filter(pk=member.pk).first()  # one at a time
+        # NO KEY UPDATE: one sign-in at a time, without blocking the rows that reference the
+        # member (receipts, redemptions, draws take FOR KEY SHARE on it, holding the account).
+        Member.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
         if SignIn.objects.filter(member=member, day=today).exists():
             raise ServiceError(_("You have already signed in today."), code="signed_in")
         yesterday = SignIn.objects.filter(member=member, day=today - timedelta(days=1)).first()
@@ -145,7 +150,8 @@ def claim_submit(
     )
     try:
         with transaction.atomic():
-            Member.objects.select_for_update().filter(pk=member.pk).first()  # one at a time
+            # One at a time; NO KEY UPDATE leaves the member's receipts and entries unblocked.
+            Member.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
             _claims_quota_check(member=member, today=today, limit=limit)
             claim.photo.save(cleaned.name, cleaned, save=False)  # named by upload_to
             claim.save()
@@ -172,6 +178,7 @@ def _claims_quota_check(*, member: Member, today: date, limit: int) -> None:
         )
 
 
+@retry_on_deadlock
 def claim_approve(*, claim: ReceiptClaim, actor, pos_no: str | None = None) -> ReceiptClaim:
     """Approve a claim (staff may set or correct its POS number). A purchase is one receipt
     whichever way it comes first: if the till or an import recorded it already, the claim

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
 from core.masking import mask_name
+from core.retry import retry_on_deadlock
 from coupons.issuing import CouponError, campaign_get_or_create, coupon_issue, validity_for
 from coupons.models import Campaign, Coupon
 from loyalty.ledger import (
@@ -237,6 +238,7 @@ def draws_left_today(*, member: Member, campaign: LotteryCampaign) -> int | None
 # --- The draw ---------------------------------------------------------------------------------
 
 
+@retry_on_deadlock
 def lottery_draw(*, member: Member, campaign: LotteryCampaign, idempotency_key: str) -> LotteryDraw:
     """Spend the campaign's points for one draw, pick a prize in stock by weight with a CSPRNG,
     take its stock, grant it (points, a coupon or a pickup code), record the draw and message

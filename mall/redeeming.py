@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log
 from core.exceptions import PermissionDenied, ServiceError
+from core.retry import retry_on_deadlock
 from coupons.issuing import campaign_get_or_create, coupon_issue
 from coupons.models import Campaign, Coupon
 from coupons.redeeming import coupon_void
@@ -167,6 +168,7 @@ def redeem_refusal(*, member: Member, goods: Goods, qty: int = 1) -> ServiceErro
     return None
 
 
+@retry_on_deadlock
 def goods_redeem(
     *,
     member: Member,
@@ -466,6 +468,7 @@ def redemption_deliver(*, redemption: Redemption, actor) -> Redemption:
     return redemption
 
 
+@retry_on_deadlock
 def goods_stock_adjust(*, goods: Goods, delta: int, actor, reason: str = "") -> Goods:
     """Restock (delta > 0) or take stock off the shelf (delta < 0) relative to what is there
     now, never by writing an absolute figure read earlier: a form that saved `stock` would
@@ -493,10 +496,12 @@ def goods_stock_adjust(*, goods: Goods, delta: int, actor, reason: str = "") -> 
     return goods
 
 
+@retry_on_deadlock
 def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redemption:
     """Cancel a redemption not yet handed over: the points go back through the ledger, the
     stock back on the shelf, unused coupons are voided (a used one refuses the cancel).
-    Locks the redemption row, then the points account, the goods and the coupons."""
+    Locks the redemption row, then (the lock order of docs/LOCKING.md) the member's points
+    account, the goods' stock row and the coupons by ascending id."""
     _require(actor, "mall.change_redemption")
     reason = (reason or "").strip()
     if not reason:
@@ -509,7 +514,10 @@ def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redempti
                 "not_cancellable",
                 status=redemption.get_status_display(),
             )
-        coupons = list(redemption.coupons.select_for_update().order_by("pk"))
+        account = account_get_or_create(member_id=redemption.member_id)
+        PointsAccount.objects.select_for_update().get(pk=account.pk)
+        _stock_return(redemption.goods_id, redemption.qty)  # rolled back if refused below
+        coupons = list(redemption.coupons.select_for_update(of=("self",)).order_by("pk"))
         if any(c.status != Coupon.Status.UNUSED for c in coupons):
             _refuse(_("A coupon of this redemption was already used."), "coupon_used")
         spent = PointsEntry.objects.get(key=redemption.ledger_key)
@@ -522,7 +530,6 @@ def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redempti
             memo=f"{redemption.goods.name} ×{redemption.qty}"[:200],
             actor=actor,
         )
-        _stock_return(redemption.goods_id, redemption.qty)
         for coupon in coupons:
             coupon_void(coupon=coupon, reason=str(_("Redemption cancelled")), actor=actor)
         now = timezone.now()
@@ -554,6 +561,7 @@ def redemption_cancel(*, redemption: Redemption, actor, reason: str) -> Redempti
     return redemption
 
 
+@retry_on_deadlock
 def redemption_at_desk(
     *,
     member: Member,

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_log
+from core.retry import retry_on_deadlock
 from members.models import Member, MemberProfile, SmsCode
 from members.otp import sms_code_use
 from members.signals import member_data_erasers, member_data_exporters
@@ -96,7 +97,10 @@ def member_delete(*, member_id: int) -> Member:
     The row itself stays, as an anonymous surrogate that receipts and the points ledger keep
     pointing at, so totals still reconcile. Writes an audit row; locks the member row.
     """
-    member = Member.objects.select_for_update().get(pk=member_id)
+    # NO KEY UPDATE: a till's receipt or a redemption holding the points account and waiting
+    # for FOR KEY SHARE on this row would deadlock against FOR UPDATE (the final save, which
+    # blanks the unique phone, still takes FOR UPDATE: member_delete_by_code retries).
+    member = Member.objects.select_for_update(no_key=True).get(pk=member_id)
     if member.closed_at is not None:
         return member  # deleted already
     deleted = {
@@ -141,6 +145,7 @@ def member_delete(*, member_id: int) -> Member:
     return member
 
 
+@retry_on_deadlock
 def member_delete_by_code(*, member_id: int, code: str) -> Member:
     """注销账号 confirmed by the SMS code sent to the bound phone: the code check and the
     deletion (member_delete) in one transaction, so a deletion that fails leaves the code

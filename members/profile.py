@@ -216,7 +216,7 @@ def member_profile_update(
 ) -> MemberProfile:
     """Save the extended profile; a birthday is taken once, when none is on file, and then
     locks (so birthday coupons cannot be farmed by moving it). Locks the member row."""
-    member = Member.objects.select_for_update().get(pk=member_id)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member_id)
     if birthday is not None and birthday != member.birthday:
         if member.birthday is not None:
             raise _locked("birthday")
@@ -239,7 +239,7 @@ def address_create(
 ) -> DeliveryAddress:
     """Add a delivery address; the first one, or one marked so, becomes the default. Locks the
     member row, so there is always at most one default."""
-    member = Member.objects.select_for_update().get(pk=member_id)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member_id)
     existing = member.addresses.count()
     if existing >= ADDRESSES_MAX:
         raise ServiceError(
@@ -276,7 +276,7 @@ def address_update(
 ) -> DeliveryAddress:
     """Change one of the member's own addresses (DeliveryAddress.DoesNotExist for anyone
     else's). Unticking the default keeps it: another address has to be made the default."""
-    member = Member.objects.select_for_update().get(pk=member_id)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member_id)
     address = member.addresses.get(pk=address_id)
     if is_default and not address.is_default:
         member.addresses.filter(is_default=True).update(is_default=False)
@@ -297,7 +297,7 @@ def address_update(
 def address_delete(*, member_id: int, address_id: int) -> None:
     """Delete one of the member's own addresses; if it was the default, the newest remaining
     one becomes the default. DeliveryAddress.DoesNotExist for anyone else's."""
-    member = Member.objects.select_for_update().get(pk=member_id)
+    member = Member.objects.select_for_update(no_key=True).get(pk=member_id)
     address = member.addresses.get(pk=address_id)
     address.delete()
     if address.is_default:

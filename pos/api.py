@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exceptions import DatabaseBusy
 from core.masking import mask_name
 from coupons.redeeming import basket_lines, coupon_verify_request
 from loyalty.ledger import points_standing
@@ -28,8 +29,17 @@ def _error(status: int, error: str, fields: dict | None = None) -> JsonResponse:
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+def database_busy() -> JsonResponse:
+    """503 when the database kept aborting the write (core.retry gave up): nothing was
+    written, the till may send the same request again (receipts and verifies are idempotent)."""
+    response = _error(503, "database_busy")
+    response["Retry-After"] = "1"
+    return response
+
+
 def pos_api(view):
-    """Signed requests only (401/403 with a JSON reason); the terminal is request.terminal."""
+    """Signed requests only (401/403 with a JSON reason); the terminal is request.terminal.
+    A database too busy to take the write is a 503 with Retry-After."""
 
     @csrf_exempt
     @wraps(view)
@@ -53,6 +63,8 @@ def pos_api(view):
             return _error(400, exc.error, exc.fields)
         except PosAuthError as exc:
             return _error(exc.status, exc.reason)
+        except DatabaseBusy:
+            return database_busy()
 
     return wrapper
 

@@ -75,6 +75,16 @@ def pos_openapi() -> dict:
         "411": _error("A chunked body: send Content-Length"),
         "413": _error("Body larger than allowed"),
     }
+    # What the write endpoints answer when the database kept aborting the write (core.retry).
+    busy = {
+        "503": {
+            **_error(
+                "The database is too busy to take the write now (deadlocks kept aborting it):"
+                " nothing was written; send the same request again after Retry-After seconds"
+            ),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    }
     header = {"type": "apiKey", "in": "header"}
     return {
         "openapi": "3.1.0",
@@ -136,6 +146,7 @@ def pos_openapi() -> dict:
                             "Another receipt with this store, POS and receipt number exists"
                         ),
                         **transport_errors,
+                        **busy,
                     },
                 }
             },
@@ -182,6 +193,7 @@ def pos_openapi() -> dict:
                             "Refused, with the reason (not_yet_valid: before its validity)",
                         ),
                         **transport_errors,
+                        **busy,
                     },
                 }
             },

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from core.audit import audit_log
 from core.masking import mask_phone
+from core.retry import retry_on_deadlock
 from coupons.redeeming import ReceiptCouponRefused, receipt_coupons_use
 from loyalty.models import Receipt
 from loyalty.receipts import ReceiptIn, ReceiptInvalid, receipt_record
@@ -62,6 +63,7 @@ def phone_digest(phone: str) -> str:
     return hmac.new(key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@retry_on_deadlock
 def pos_receipt_record(
     *,
     data: ReceiptIn,

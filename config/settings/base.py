@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.NulRefusalMiddleware",
+    "core.middleware.DatabaseBusyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -63,6 +64,10 @@ MIDDLEWARE = [
 
 # Paths under this prefix are machine APIs: every answer there is JSON, errors included.
 JSON_API_PREFIX = "/api/"
+
+# Runs of a transaction Postgres aborted with a deadlock or serialization failure before
+# core.retry gives up with DatabaseBusy (503 on the POS API). docs/LOCKING.md.
+DB_RETRY_TRIES = 3
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

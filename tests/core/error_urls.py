@@ -10,8 +10,18 @@ def broken(request):
     raise RuntimeError("a bug")
 
 
+def busy(request):
+    """A write core.retry gave up on (the real deadlocks are in tests/core/test_retry.py)."""
+    from core.exceptions import DatabaseBusy
+
+    raise DatabaseBusy()
+
+
 urlpatterns = [
     path("m/broken/", broken),
     path("backoffice/broken/", broken),
+    path("m/busy/", busy),
+    path("backoffice/busy/", busy),
+    path("api/pos/v1/busy", busy),
     *project_urls,
 ]

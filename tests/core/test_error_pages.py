@@ -62,3 +62,23 @@ def test_a_bad_request_is_chinese_in_its_shell(client):
         assert response.status_code == 400
         assert "请求无效" in html and shell in html
         assert "Bad Request" not in html
+
+
+@pytest.mark.urls("tests.core.error_urls")
+@pytest.mark.parametrize(
+    ("path", "shell"), [("/m/busy/", H5_SHELL), ("/backoffice/busy/", BACKOFFICE_SHELL)]
+)
+def test_a_database_too_busy_is_a_chinese_503_asking_to_try_again(path, shell):
+    client = Client(raise_request_exception=False)
+    html = page(response := client.get(path))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "系统繁忙，请稍后再试" in html and shell in html
+
+
+@pytest.mark.urls("tests.core.error_urls")
+def test_a_database_too_busy_under_the_api_is_json():
+    response = Client(raise_request_exception=False).get("/api/pos/v1/busy")
+    assert response.status_code == 503
+    assert response.json() == {"error": "database_busy"}
+    assert response["Retry-After"] == "1"

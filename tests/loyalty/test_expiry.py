@@ -92,46 +92,55 @@ def test_no_reminder_when_everything_due_was_spent(member):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_expiry_with_concurrent_spends_keeps_the_ledger_whole(member):
+def test_expiry_with_concurrent_spends_keeps_the_ledger_whole(store):
+    """L8, 20 rounds (a new member each, one database): ten spends racing the expiry run;
+    a rerun of the same date expires nothing more."""
     import threading
 
     from django.db import connection
 
-    _earn(member, 100, date(2025, 3, 1), "a")
-    _earn(member, 100, date(2026, 3, 1), "b")
-    barrier = threading.Barrier(11)
-    outcomes = []
+    from tests.members.factories import MemberFactory
 
-    def spend(i):
-        try:
-            barrier.wait()
-            points_spend(member_id=member.pk, points=15, kind="redeem", key=f"s{i}")
-            outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
+    for round_ in range(20):
+        member = MemberFactory(home_store=store)
+        _earn(member, 100, date(2025, 3, 1), f"a{round_}")
+        _earn(member, 100, date(2026, 3, 1), f"b{round_}")
+        barrier = threading.Barrier(11)
+        outcomes = []
 
-    def expire():
-        try:
-            barrier.wait()
-            points_expire(on=date(2026, 12, 31))
-        finally:
-            connection.close()
+        def spend(i, member=member, barrier=barrier, outcomes=outcomes):
+            try:
+                barrier.wait()
+                points_spend(member_id=member.pk, points=15, kind="redeem", key=f"s{member.pk}-{i}")
+                outcomes.append("ok")
+            except Exception as exc:  # noqa: BLE001
+                outcomes.append(type(exc).__name__)
+            finally:
+                connection.close()
 
-    threads = [threading.Thread(target=spend, args=(i,)) for i in range(10)]
-    threads.append(threading.Thread(target=expire))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        def expire(barrier=barrier):
+            try:
+                barrier.wait()
+                points_expire(on=date(2026, 12, 31))
+            finally:
+                connection.close()
 
+        threads = [threading.Thread(target=spend, args=(i,)) for i in range(10)]
+        threads.append(threading.Thread(target=expire))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        spent = 15 * outcomes.count("ok")
+        entries = PointsEntry.objects.filter(kind="expire", account__member=member)
+        expired = -sum(entries.values_list("points", flat=True))
+        # The 2025 lot is consumed by spends first; whatever is left of it expired, no more.
+        assert max(0, 100 - spent) <= expired <= 100, round_
+        assert points_balance(member_id=member.pk) == 200 - spent - expired
+        points_expire(on=date(2026, 12, 31))
+        assert entries.count() == (1 if expired else 0)
     assert ledger_check() == []
-    spent = 15 * outcomes.count("ok")
-    expired = -sum(PointsEntry.objects.filter(kind="expire").values_list("points", flat=True))
-    # The 2025 lot is consumed by spends first; whatever is left of it expired, no more.
-    assert max(0, 100 - spent) <= expired <= 100
-    assert points_balance(member_id=member.pk) == 200 - spent - expired
 
 
 @pytest.mark.django_db(transaction=True)

@@ -142,6 +142,29 @@ def test_one_member_racing_the_daily_limit_never_exceeds_it(store):
     assert ledger_check() == []
 
 
+@pytest.mark.slow
+def test_the_daily_limit_race_repeated(store):
+    """S3, 20 rounds in one database: a new member each, 10 draws at once, 3 a day."""
+    campaign = running_campaign(daily_limit=3)
+    for round_ in range(20):
+        member = MemberFactory(home_store=store)
+        points_post_many(
+            [EntryIn(member_id=member.pk, kind="earn", points=1000, key=f"seed:{round_}")]
+        )
+
+        outcomes = _race(
+            10,
+            lambda i, m=member, r=round_: lottery_draw(
+                member=m, campaign=campaign, idempotency_key=f"limit-{r}-{i}"
+            ),
+        )
+
+        assert sum(isinstance(o, LotteryDraw) for o in outcomes) == 3, round_
+        assert {o.code for o in outcomes if not isinstance(o, LotteryDraw)} == {"daily_limit"}
+        assert LotteryDraw.objects.filter(member=member).count() == 3
+    assert ledger_check() == []
+
+
 def test_the_same_key_at_once_is_one_draw_spending_once(store):
     member = MemberFactory(home_store=store)
     points_post_many([EntryIn(member_id=member.pk, kind="earn", points=1000, key="seed:key")])

@@ -124,6 +124,34 @@ def test_parallel_correct_submissions_succeed_once(sms_outbox):
     assert sorted(results) == ["ok"] + ["refused"] * 7
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_parallel_correct_submissions_succeed_once_repeated(sms_outbox):
+    """W4, 20 rounds in one database: a phone each, 8 correct submissions at once."""
+    for round_ in range(20):
+        phone = f"1380000{round_:04d}"
+        sms_code_send(phone=phone, purpose=BIND, ip=None)
+        code = sent_code(sms_outbox)
+        barrier, results = threading.Barrier(8), []
+
+        def submit(phone=phone, code=code, barrier=barrier, results=results):
+            barrier.wait()
+            try:
+                sms_code_verify(phone=phone, purpose=BIND, code=code)
+                results.append("ok")
+            except SmsCodeError:
+                results.append("refused")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=submit) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == ["ok"] + ["refused"] * 7, round_
+
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_sends_from_one_ip_keep_to_its_daily_cap(sms_outbox, settings):
     settings.SMS_DAILY_LIMIT_PER_IP = 2
