@@ -121,6 +121,7 @@ def budget_data_build() -> BudgetData:
         members=12,
         months=12,
         seed=15,
+        reset=True,  # whatever an earlier test left (the truncation is rolled back too)
         as_of=(timezone.now() - timedelta(hours=1)).isoformat(),
         stdout=io.StringIO(),
     )

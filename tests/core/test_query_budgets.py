@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from analytics.models import GroupAction, GroupActionRecipient, MemberGroup, RfmClass, Tag
 from coupons.issuing import campaign_get_or_create, coupons_issue_bulk
@@ -14,12 +15,13 @@ from coupons.models import Campaign, Coupon, CouponTemplate, IssueJob
 from feedback.models import TicketPhoto, TicketType
 from feedback.services import ticket_submit
 from loyalty.models import Receipt, ReceiptClaim
+from loyalty.services import claim_submit
 from mall.models import BrandActivity, Goods, LotteryCampaign, Redemption
 from members.models import DeliveryAddress, Message
 from members.session import SESSION_KEY
 from mining.models import MiningRun, Rule
 from stores.models import Brand, Floor, FloorMarker, Shop, Store
-from tests.core.budget_data import budget_data_build, messages_add, receipts_add
+from tests.core.budget_data import budget_data_build, messages_add, photo, receipts_add
 from tests.members.factories import MemberFactory
 
 # The most queries a page may make (the second opening: caches warm, session known).
@@ -367,6 +369,20 @@ def _more_recipients(data, n):
     )
 
 
+def _more_claims(data, n):
+    """Claims of other members (a member may send only a few a day)."""
+    for member in MemberFactory.create_batch(n, home_store=data.member.home_store):
+        claim_submit(
+            member=member,
+            store=data.member.home_store,
+            receipt_no=f"GROW-{member.pk}",
+            amount_fen=20_000,
+            purchased_on=timezone.localdate(),
+            shop_name="某品牌专柜",
+            photo=photo(),
+        )
+
+
 def _more_receipts(data, n):
     receipts_add(data.member, count=n, start=1000 + Receipt.objects.count())
 
@@ -396,6 +412,7 @@ GROWING = {
     "h5:records": _more_receipts,
     "h5:brand_directory": _more_shops,
     "backoffice:floor_edit": _more_markers,
+    "backoffice:claim_queue": _more_claims,
     "backoffice:member_list": _more_members,
     "h5:message_list": _more_messages,
     "h5:coupon_list": _more_coupons,
