@@ -216,6 +216,7 @@ def _log(action: GroupAction, user):
         action.recipients.filter(member_id__in=in_scope)
         .select_related("member")
         .only(
+            "action",  # the related manager sets each row's action: deferred, a query a row
             "arm",
             "outcome",
             "reason",

@@ -3,6 +3,7 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from loyalty.ledger import points_standing
 from loyalty.models import PointsAccount, PointsEntry, Receipt, ReceiptLine
 from members.models import Member
 from stores.models import Division
@@ -101,3 +102,12 @@ def member_receipts_export(member: Member) -> list[dict]:
         }
         for r in receipts
     ]
+
+
+def member_standing(member: Member):
+    """The member's (points balance, tier), read once per member object: the card page's
+    summary and its recommendations share one query."""
+    standing = getattr(member, "_points_standing", None)
+    if standing is None:
+        standing = member._points_standing = points_standing(member_id=member.pk)
+    return standing

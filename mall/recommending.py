@@ -14,18 +14,21 @@ Goods are ranked by, in this order:
       come after new ones here).
 Only goods on the shelf, in stock, within the member's points balance and below the member's
 own limit are candidates. Everything is counted in SQL: a handful of queries, whatever the
-number of goods or members.
+number of goods or members (three for the goods).
 """
 
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Case, Count, F, Sum, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from loyalty.ledger import points_balance
 from loyalty.models import Receipt, ReceiptLine
+from loyalty.selectors import member_standing
 from mall.activities import activities_current, activities_with_places, url_or_none
-from mall.models import BrandActivity, Goods, Redemption
+from mall.models import BrandActivity, Goods, GoodsImage, Redemption
 from mall.selectors import goods_on_shelf
 from members.models import Member
 
@@ -65,89 +68,92 @@ def member_category_spend(*, member: Member, now=None) -> dict[int, int]:
 
 
 def goods_recommended(
-    *, member: Member, limit: int = 6, now=None, spend: dict[int, int] | None = None
+    *,
+    member: Member,
+    limit: int = 6,
+    now=None,
+    spend: dict[int, int] | None = None,
+    balance: int | None = None,
 ) -> list[Goods]:
-    """Up to `limit` goods for `member`, best first (see the module's docstring), with their
-    pictures; at most nine queries. `spend`: member_category_spend's answer, if known."""
+    """Up to `limit` goods for `member`, best first (see the module's docstring), each with
+    `.picture` (its first image, or None); three queries, one when `spend` and `balance`
+    (the member's points) are given."""
     now = now or timezone.now()
-    balance = points_balance(member_id=member.pk)
+    balance = points_balance(member_id=member.pk) if balance is None else balance
     if balance <= 0:
         return []
-    candidates = {
-        pk: (limit_per_member, position)
-        for pk, limit_per_member, position in goods_on_shelf(now=now)
-        .prefetch_related(None)
-        .filter(stock__gt=0, points_price__lte=balance)
-        .values_list("pk", "per_member_limit", "position")
-    }
-    if not candidates:
-        return []
-    live = Redemption.objects.exclude(status=Redemption.Status.CANCELLED)
-    held = dict(
-        live.filter(member=member)
-        .values("goods_id")
-        .annotate(qty=Sum("qty"))
-        .order_by()
-        .values_list("goods_id", "qty")
-    )
-    for pk, (limit_per_member, _position) in list(candidates.items()):
-        if limit_per_member and held.get(pk, 0) >= limit_per_member:
-            del candidates[pk]  # the member already has as many as they may
-    if not candidates:
-        return []
+    live = Redemption.objects.exclude(status=Redemption.Status.CANCELLED).order_by()
+    mine = live.filter(member=member).values("goods_id")
+    peers = live.filter(goods_id__in=mine).exclude(member=member).values("member_id")
 
-    co_redeemed: dict[int, int] = {}
-    if held:
-        mine = live.filter(member=member).values("goods_id")
-        peers = live.filter(goods_id__in=mine).exclude(member=member).values("member_id")
-        co_redeemed = dict(
-            live.filter(member_id__in=peers, goods_id__in=list(candidates))
-            .exclude(goods_id__in=mine)
-            .values("goods_id")
-            .annotate(members=Count("member_id", distinct=True))
-            .order_by()
-            .values_list("goods_id", "members")
+    def per_goods(redemptions, value):
+        return Coalesce(
+            Subquery(
+                redemptions.filter(goods_id=OuterRef("pk"))
+                .values("goods_id")
+                .annotate(value=value)
+                .values("value")[:1]
+            ),
+            0,
         )
 
-    spend = member_category_spend(member=member, now=now) if spend is None else spend
-    affinity: dict[int, int] = {}
-    if spend:
-        pairs = Goods.interest_categories.through.objects.filter(
-            goods_id__in=list(candidates), category_id__in=list(spend)
-        ).values_list("goods_id", "category_id")
-        for goods_id, category_id in pairs:
-            affinity[goods_id] = max(affinity.get(goods_id, 0), spend[category_id])
-
-    popular = dict(
-        live.filter(goods_id__in=list(candidates), created_at__gte=now - POPULAR_WINDOW)
-        .values("goods_id")
-        .annotate(members=Count("member_id", distinct=True))
-        .order_by()
-        .values_list("goods_id", "members")
+    members = Count("member_id", distinct=True)
+    # Everything per good in one statement: the member's holding, co-redemptions, popularity,
+    # the categories it suits and its first picture.
+    candidates = list(
+        goods_on_shelf(now=now)
+        .prefetch_related(None)
+        .filter(stock__gt=0, points_price__lte=balance)
+        .annotate(
+            held=per_goods(live.filter(member=member), Sum("qty")),
+            co_redeemed=per_goods(live.filter(member_id__in=peers), members),
+            popular=per_goods(live.filter(created_at__gte=now - POPULAR_WINDOW), members),
+            interest_ids=ArraySubquery(
+                Goods.interest_categories.through.objects.filter(goods_id=OuterRef("pk")).values(
+                    "category_id"
+                )
+            ),
+            picture_name=Subquery(
+                GoodsImage.objects.filter(goods_id=OuterRef("pk"))
+                .order_by("position", "id")
+                .values("image")[:1]
+            ),
+        )
     )
+    # below the member's own limit
+    candidates = [
+        item
+        for item in candidates
+        if not (item.per_member_limit and item.held >= item.per_member_limit)
+    ]
+    if not candidates:
+        return []
+    spend = member_category_spend(member=member, now=now) if spend is None else spend
+    for item in candidates:
+        if item.held:  # what the member already has is no co-redemption
+            item.co_redeemed = 0
+        item.affinity = max((spend.get(pk, 0) for pk in item.interest_ids), default=0)
 
     ranked = sorted(
         candidates,
-        key=lambda pk: (
-            -co_redeemed.get(pk, 0),
-            -affinity.get(pk, 0),
-            pk in held,  # something new before what the member already has
-            -popular.get(pk, 0),
-            candidates[pk][1],
-            pk,
+        key=lambda item: (
+            -item.co_redeemed,
+            -item.affinity,
+            item.held > 0,  # something new before what the member already has
+            -item.popular,
+            item.position,
+            item.pk,
         ),
     )[:limit]
-    goods = Goods.objects.filter(pk__in=ranked).prefetch_related("images").in_bulk()
-    result = [goods[pk] for pk in ranked if pk in goods]
-    for item in result:
-        item.why = (
-            "co_redeemed"
-            if co_redeemed.get(item.pk)
-            else "affinity"
-            if affinity.get(item.pk)
-            else "popular"
+    picture = GoodsImage._meta.get_field("image")
+    for item in ranked:
+        item.picture = (
+            picture.attr_class(GoodsImage(), picture, item.picture_name)
+            if item.picture_name
+            else None
         )
-    return result
+        item.why = "co_redeemed" if item.co_redeemed else "affinity" if item.affinity else "popular"
+    return ranked
 
 
 def activities_recommended(
@@ -187,14 +193,13 @@ def recommendations_card_section(request, member: Member) -> dict | None:
     """The card's 为您推荐: goods tiles (points price, linked to the goods' page once the
     points mall has one) and activity tiles; None when there is nothing to show."""
     spend = member_category_spend(member=member)
-    goods = goods_recommended(member=member, spend=spend)
+    balance, _tier = member_standing(member)
+    goods = goods_recommended(member=member, spend=spend, balance=balance)
     activities = activities_recommended(member=member, spend=spend)
     if not goods and not activities:
         return None
     for item in goods:
         item.url = url_or_none("h5:points_goods", item.pk)
-        images = list(item.images.all())
-        item.picture = images[0].image if images else None
     return {
         "template": "h5/mall/includes/_card_recommendations.html",
         "context": {

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import barcode
 import segno
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from members.models import Member, MemberCardCode
@@ -18,18 +18,28 @@ REFRESH_SECONDS = 60
 
 
 def card_code_issue(*, member: Member) -> MemberCardCode:
-    """A fresh code for `member`; the member's expired codes are cleared on the way."""
+    """A fresh code for `member`; the member's expired codes are cleared on the way, in the
+    same statement."""
     now = timezone.now()
-    MemberCardCode.objects.filter(member=member, expires_at__lt=now).delete()
+    table = MemberCardCode._meta.db_table
     while True:
-        code = CODE_PREFIX + f"{secrets.randbelow(10**16):016d}"
-        try:
-            with transaction.atomic():
-                return MemberCardCode.objects.create(
-                    code=code, member=member, created_at=now, expires_at=now + CODE_TTL
-                )
-        except IntegrityError:  # 1 in 10^16 per live code: draw again
-            continue
+        card_code = MemberCardCode(
+            code=CODE_PREFIX + f"{secrets.randbelow(10**16):016d}",
+            member=member,
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH expired AS (DELETE FROM {table} WHERE member_id = %s AND expires_at < %s)"  # noqa: S608
+                f" INSERT INTO {table} (code, member_id, created_at, expires_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (code) DO NOTHING RETURNING id",
+                [member.pk, now, card_code.code, member.pk, now, card_code.expires_at],
+            )
+            row = cursor.fetchone()
+        if row is not None:  # else the code is live already (1 in 10^16): draw again
+            card_code.pk = row[0]
+            return card_code
 
 
 def card_code_resolve(*, code: str) -> Member | None:

@@ -38,8 +38,10 @@ def staff_store_lookups(user) -> dict | None:
         return None
     if user.is_superuser:
         return {}
-    profile = StaffProfile.objects.filter(user=user).only("scope", "region", "store").first()
-    if profile is None:
+    try:
+        # the back office's check already loaded it into the request's user: no query
+        profile = user.staff_profile
+    except StaffProfile.DoesNotExist:
         return None
     if profile.scope == StaffProfile.Scope.ALL:
         return {}

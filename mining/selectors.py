@@ -2,6 +2,7 @@
 sorting, names instead of codes), the rule graph, comparing two runs, bundles, the CSV rows,
 and the consumer behaviour aggregates (消费行为分析)."""
 
+import json
 import math
 from datetime import date, timedelta
 
@@ -69,6 +70,23 @@ def run_for_segment(params: dict, *, user) -> MiningRun | None:
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+def runs_for_segments(segments: list[dict], *, user) -> dict[str, MiningRun]:
+    """run_for_segment for many segments in one query, by segment_key."""
+    if not segments:
+        return {}
+    runs = (
+        runs_visible(user=user)
+        .filter(status=MiningRun.Status.DONE, segment__in=segments, store__isnull=True)
+        .order_by("segment", "-finished_at", "-id")
+        .distinct("segment")
+    )
+    return {segment_key(run.segment): run for run in runs}
+
+
+def segment_key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True)
 
 
 # --- The rule browser -------------------------------------------------------------------------

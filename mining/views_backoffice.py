@@ -230,11 +230,12 @@ def behaviour(request):
         user=request.user, dimension=dimension, since=since, until=until
     )
     can_start = request.user.has_perm("mining.add_miningrun")
+    runs = selectors.runs_for_segments(
+        [s["params"] for s in data["segments"] if s["params"] is not None], user=request.user
+    )
     for segment in data["segments"]:
         params = segment["params"]
-        segment["run"] = (
-            selectors.run_for_segment(params, user=request.user) if params is not None else None
-        )
+        segment["run"] = runs.get(selectors.segment_key(params)) if params is not None else None
         segment["mine_url"] = (
             f"{reverse('backoffice:mining_runs')}?{urlencode(params)}#start"
             if params is not None and can_start

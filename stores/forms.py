@@ -45,10 +45,18 @@ class MarkerForm(forms.Form):
     x = forms.IntegerField(label=_("x (across, 0–1000)"), min_value=0, max_value=1000)
     y = forms.IntegerField(label=_("y (down)"), min_value=0)
 
-    def __init__(self, *args, floor: Floor, **kwargs):
+    def __init__(self, *args, floor: Floor, shops: list[Shop] | None = None, **kwargs):
+        """`shops`: the floor's shops, loaded once for a page of these forms (else each
+        form's menu reads them again)."""
         super().__init__(*args, **kwargs)
         self.floor = floor
-        self.fields["shop"].queryset = floor.shops.select_related("brand").order_by("unit_no")
+        field = self.fields["shop"]
+        field.queryset = floor.shops.select_related("brand").order_by("unit_no")
+        if shops is not None:
+            field.choices = [
+                ("", field.empty_label),
+                *((shop.pk, field.label_from_instance(shop)) for shop in shops),
+            ]
         self.fields["y"].label = _("y (down, 0–%(height)s)") % {"height": floor.plan_aspect}
         self.fields["y"].validators.append(MaxValueValidator(floor.plan_aspect))
         self.fields["y"].widget.attrs["max"] = floor.plan_aspect

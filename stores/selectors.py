@@ -16,7 +16,7 @@ def shops_in_store(*, store: Store, q: str = "", category=None) -> QuerySet[Shop
     """The open shops of `store` with their brand and floor, by brand name; `q` is part of the
     brand's name, `category` the brand's category or its parent department."""
     shops = Shop.objects.filter(floor__store=store, is_active=True).select_related(
-        "brand", "brand__category", "floor"
+        "brand", "brand__category__parent", "floor"
     )
     if q:
         shops = shops.filter(brand__name__icontains=q)

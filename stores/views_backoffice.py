@@ -68,6 +68,7 @@ def _edit_page(request, floor: Floor, *, bound: dict | None = None, status: int 
     for marker in markers:
         marker.form = bound.get(f"m{marker.pk}") or MarkerForm(
             floor=floor,
+            shops=shops,
             prefix=f"m{marker.pk}",
             initial={
                 "kind": marker.kind,
@@ -91,7 +92,7 @@ def _edit_page(request, floor: Floor, *, bound: dict | None = None, status: int 
             "floor": floor,
             "floor_form": bound.get("floor") or FloorForm(instance=floor, prefix="floor"),
             "upload_form": bound.get("upload") or PlanUploadForm(prefix="upload"),
-            "marker_form": bound.get("add") or MarkerForm(floor=floor, prefix="add"),
+            "marker_form": bound.get("add") or MarkerForm(floor=floor, shops=shops, prefix="add"),
             "markers": markers,
             "shops": shops,
             "plan_svg": mark_safe(svg),  # noqa: S308 - floor_plan_svg escapes what it writes

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.tablecache import table_cached
 from members.card_codes import REFRESH_SECONDS, barcode_svg, card_code_issue, qr_svg
 from members.card_sections import card_sections_html
 from members.messaging import unread_count
@@ -26,6 +27,18 @@ def _card_code_payload(member) -> dict:
     }
 
 
+def card_page_config() -> tuple[str, list[MenuButton]]:
+    """The card page's layout and visible menu buttons, kept per process until staff edit
+    either (core/tablecache.py)."""
+    return table_cached(
+        "members:card_page",
+        lambda: (
+            CardPageSettings.current().layout,
+            list(MenuButton.objects.filter(visible=True)),
+        ),
+    )
+
+
 USERINFO_TRIED_KEY = "wechat_userinfo_tried"
 SIMPLE_MENU_BUTTONS = 4  # 简化版: one row of the function menu
 
@@ -38,8 +51,7 @@ def member_home(request):
         request.session[USERINFO_TRIED_KEY] = True
         query = urlencode({"scope": "userinfo", "next": request.get_full_path()})
         return redirect(f"{reverse('h5:wechat_login')}?{query}")
-    layout = CardPageSettings.current().layout
-    menu = MenuButton.objects.filter(visible=True)
+    layout, menu = card_page_config()
     if layout == CardPageSettings.Layout.SIMPLE:
         menu = menu[:SIMPLE_MENU_BUTTONS]
     return render(
