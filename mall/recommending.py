@@ -20,9 +20,12 @@ number of goods or members (three for the goods).
 from datetime import timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.cache import cache
 from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Subquery, Sum, When
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from loyalty.ledger import points_balance
 from loyalty.models import Receipt, ReceiptLine
@@ -189,22 +192,35 @@ def activities_recommended(
     return activities_with_places(chosen)
 
 
+RECOMMENDATIONS_CACHE_SECONDS = 120
+
+
 def recommendations_card_section(request, member: Member) -> dict | None:
     """The card's 为您推荐: goods tiles (points price, linked to the goods' page once the
-    points mall has one) and activity tiles; None when there is nothing to show."""
-    spend = member_category_spend(member=member)
+    points mall has one) and activity tiles; None when there is nothing to show.
+
+    The tiles are rendered once per member, points balance and language and kept for
+    RECOMMENDATIONS_CACHE_SECONDS: the card is the page members open most (at every till),
+    and the ranking is most of its cost. A balance change ranks again at once (what the member
+    can afford changed); new goods, stock and activities show within two minutes."""
     balance, _tier = member_standing(member)
+    key = f"card-recommendations:{member.pk}:{balance}:{get_language()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return {"html": cached} if cached else None
+    spend = member_category_spend(member=member)
     goods = goods_recommended(member=member, spend=spend, balance=balance)
     activities = activities_recommended(member=member, spend=spend)
-    if not goods and not activities:
-        return None
-    for item in goods:
-        item.url = url_or_none("h5:points_goods", item.pk)
-    return {
-        "template": "h5/mall/includes/_card_recommendations.html",
-        "context": {
+    html = ""
+    if goods or activities:
+        for item in goods:
+            item.url = url_or_none("h5:points_goods", item.pk)
+        context = {
+            "member": member,
             "recommended_goods": goods,
             "recommended_activities": activities,
             "points_mall_url": url_or_none("h5:points_mall"),
-        },
-    }
+        }
+        html = render_to_string("h5/mall/includes/_card_recommendations.html", context, request)
+    cache.set(key, html, RECOMMENDATIONS_CACHE_SECONDS)
+    return {"html": html} if html else None

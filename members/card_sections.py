@@ -2,9 +2,9 @@
 recommendations (猜你喜欢), say. Members cannot import them (the layers), so each app
 registers its own from its apps.py, as with members/panels.py.
 
-A section is a callable `section(request, member)` returning {"template": …, "context": {…}}
-or None to show nothing. A section that fails is logged and left out: the card, with the
-member's till code, must always open.
+A section is a callable `section(request, member)` returning {"template": …, "context": {…}},
+or {"html": …} when it renders (and caches) its own markup, or None to show nothing. A section
+that fails is logged and left out: the card, with the member's till code, must always open.
 """
 
 import logging
@@ -61,6 +61,9 @@ def card_sections_html(request, member) -> list[SafeString]:
     """The sections rendered; one whose template fails to render is logged and skipped too."""
     rendered = []
     for section in card_sections(request, member):
+        if "html" in section:
+            rendered.append(mark_safe(section["html"]))  # noqa: S308 - a section's own render
+            continue
         try:
             html = render_to_string(
                 section["template"], {"member": member, **section.get("context", {})}, request

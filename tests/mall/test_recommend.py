@@ -6,6 +6,8 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from loyalty.models import Receipt, ReceiptLine
@@ -284,3 +286,23 @@ def test_a_failing_section_is_left_out_and_the_card_still_opens(
 
     assert 'data-part="qr_svg"' in full and "保温杯" in full
     assert "card section" in caplog.text and "boom" in caplog.text
+
+
+def test_the_card_keeps_its_recommendations_until_the_balance_changes(
+    client, store, make_goods, shopper
+):
+    """The ranking runs once per member and balance: a second card view reuses the tiles
+    (fewer queries, same tiles); earning points ranks again and shows what became affordable."""
+    cheap = make_goods(name="帆布袋", points_price=50)
+    dear = make_goods(name="保温杯", points_price=5000)
+    give_points(shopper, 100)
+    signed_in_as(client, shopper)
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get("/m/card/").content.decode()
+    assert cheap.name in first and dear.name not in first
+    with CaptureQueriesContext(connection) as warm:
+        again = client.get("/m/card/").content.decode()
+    assert cheap.name in again and dear.name not in again
+    assert len(warm) < len(cold)
+    give_points(shopper, 6000)
+    assert dear.name in client.get("/m/card/").content.decode()
