@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -301,7 +302,7 @@ def _record(
         _receipt_insert(receipt)
     for number, line in enumerate(lines, start=1):
         line.receipt, line.line_no = receipt, number
-    ReceiptLine.objects.bulk_create(lines)
+    _lines_insert(lines)
 
     points, standing = 0, None
     if original is not None:
@@ -358,9 +359,28 @@ def members_home_store_fill(*, member_ids) -> int:
     )
 
 
+class _Sku(NamedTuple):
+    spec: str
+    category_id: int | None
+    brand_id: int | None
+    non_merchandise: bool
+
+
+def _skus(codes: set[str]) -> dict[str, _Sku]:
+    """The catalogue's SKUs among `codes`, in SQL (on every till receipt)."""
+    if not codes:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT code, spec, category_id, brand_id, non_merchandise FROM {Sku._meta.db_table}"  # noqa: S608
+            " WHERE code = ANY(%s)",
+            [list(codes)],
+        )
+        return {row[0]: _Sku(*row[1:]) for row in cursor.fetchall()}
+
+
 def _lines(lines: list[LineIn]) -> list[ReceiptLine]:
-    codes = {x.sku for x in lines if x.sku}
-    skus = {s.code: s for s in Sku.objects.filter(code__in=codes)} if codes else {}
+    skus = _skus({x.sku for x in lines if x.sku})
     categories, categories_by_name = categories_cached()
     brands, brands_by_name = brands_cached()
     rows = []
@@ -385,6 +405,34 @@ def _lines(lines: list[LineIn]) -> list[ReceiptLine]:
             )
         )
     return rows
+
+
+_LINE_COLUMNS = (
+    "receipt_id",
+    "line_no",
+    "sku_code",
+    "name",
+    "spec",
+    "brand_name",
+    "category_name",
+    "brand_id",
+    "category_id",
+    "qty",
+    "amount_fen",
+    "non_merchandise",
+)
+_LINE_INSERT = f"INSERT INTO loyalty_receiptline ({', '.join(_LINE_COLUMNS)}) VALUES "  # noqa: S608
+_LINE_VALUES = "(" + ", ".join(["%s"] * len(_LINE_COLUMNS)) + ")"
+
+
+def _lines_insert(lines: list[ReceiptLine]) -> None:
+    """The receipt's lines in one INSERT, in SQL as on every till receipt (a third of
+    bulk_create's CPU); nothing reads their ids."""
+    params = []
+    for line in lines:
+        params += [getattr(line, column) for column in _LINE_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_LINE_INSERT + ", ".join([_LINE_VALUES] * len(lines)), params)
 
 
 def _division(lines: list[ReceiptLine]) -> str:
