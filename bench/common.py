@@ -320,3 +320,24 @@ def member_sessions(server_env: dict, count: int, seed: int = SEED) -> list[dict
     )
     out = manage(server_env, "shell", "-c", code)
     return json.loads(out.split("SESSIONS ", 1)[1])
+
+
+def receipt_lines(rng, skus: list[tuple]) -> list[dict]:
+    """1-5 till lines drawn by `rng` from `skus` (code, name, spec, brand, category, price),
+    1-3 of each, as the POS API takes them."""
+    lines = []
+    for code, name, spec, brand, category, price in rng.sample(skus, rng.randint(1, 5)):
+        qty = rng.randint(1, 3)
+        lines.append(
+            {
+                "sku": code,
+                "name": name,
+                "spec": spec,
+                "brand": brand,
+                "category": category,
+                "qty": qty,
+                "amount_fen": price * qty,
+                "non_merchandise": False,
+            }
+        )
+    return lines

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import pos_headers
+from common import pos_headers, receipt_lines
 from locust import HttpUser, task
 
 MEMBER_THINK = (1.0, 3.0)
@@ -103,23 +103,7 @@ class TillUser(ScenarioUser):
     @task(4)
     def receipt(self):
         scenario, rng = data(), self.rng
-        lines = []
-        for code, name, spec, brand, category, price in rng.sample(
-            scenario["skus"], rng.randint(1, 5)
-        ):
-            qty = rng.randint(1, 3)
-            lines.append(
-                {
-                    "sku": code,
-                    "name": name,
-                    "spec": spec,
-                    "brand": brand,
-                    "category": category,
-                    "qty": qty,
-                    "amount_fen": price * qty,
-                    "non_merchandise": False,
-                }
-            )
+        lines = receipt_lines(rng, scenario["skus"])
         total = sum(line["amount_fen"] for line in lines)
         when = datetime.now(SHANGHAI) - timedelta(minutes=1)
         body = {

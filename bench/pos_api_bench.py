@@ -36,6 +36,7 @@ from common import (
     manage,
     pos_post,
     query,
+    receipt_lines,
     scratch_database,
 )
 
@@ -59,21 +60,7 @@ def bodies(url: str, count: int, prefix: str) -> list[bytes]:
     )
     out = []
     for n in range(count):
-        lines = []
-        for code, name, spec, brand, category, price in rng.sample(skus, rng.randint(1, 5)):
-            qty = rng.randint(1, 3)
-            lines.append(
-                {
-                    "sku": code,
-                    "name": name,
-                    "spec": spec,
-                    "brand": brand,
-                    "category": category,
-                    "qty": qty,
-                    "amount_fen": price * qty,
-                    "non_merchandise": False,
-                }
-            )
+        lines = receipt_lines(rng, skus)
         total = sum(line["amount_fen"] for line in lines)
         body = {
             "store": "S01",

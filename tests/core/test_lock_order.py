@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from core.exceptions import ServiceError
@@ -25,6 +25,7 @@ from mall.models import Goods, Redemption
 from mall.redeeming import goods_redeem, goods_stock_adjust, redemption_cancel
 from tests.conftest import PosClient, sale
 from tests.members.factories import StaffFactory
+from tests.threads import deadlock_timeout, in_threads, wait_for_a_lock_waiter
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -33,25 +34,7 @@ ITERATIONS = 10  # a few seconds a test: the suite has a 15-minute budget
 
 def together(*works):
     """Run the callables at once, each in its own thread and connection: results or errors."""
-    barrier, results = threading.Barrier(len(works), timeout=20), [None] * len(works)
-
-    def run(i):
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET deadlock_timeout = 50")
-            barrier.wait()
-            results[i] = works[i]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return in_threads(*works, together=True, deadlock_ms=50)
 
 
 def clean(result) -> bool:
@@ -179,7 +162,6 @@ def test_a_sign_in_never_deadlocks_against_a_spend_committing_a_row_of_the_membe
     not conflict with FOR KEY SHARE, so the spend commits and the sign-in follows."""
     from loyalty.ledger import account_get_or_create
     from loyalty.models import SignIn
-    from tests.core.test_retry import deadlock_timeout, in_threads, wait_for_a_lock_waiter
 
     account = account_get_or_create(member_id=member.pk)
     held, go = threading.Event(), threading.Event()

@@ -4,7 +4,6 @@ in opposite orders (threads, transaction=True). Postgres aborts one of them with
 the POS API answers as 503 database_busy with Retry-After."""
 
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -19,34 +18,9 @@ from loyalty.receipts import purchase_lock
 from stores.models import Store
 from tests.conftest import PosClient, sale
 from tests.stores.factories import StoreFactory
+from tests.threads import deadlock_timeout, in_threads, wait_for_a_lock_waiter
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def deadlock_timeout(ms: int) -> None:
-    """How long this session waits on a lock before it looks for a deadlock (superuser)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET deadlock_timeout = {int(ms)}")
-
-
-def in_threads(*works):
-    """Run each callable in its own thread (own connection); their results or exceptions."""
-    results = [None] * len(works)
-
-    def run(i):
-        try:
-            results[i] = works[i]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def lockers():
@@ -129,22 +103,6 @@ def test_the_last_try_failing_raises_database_busy():
 # --- Through the POS API: a receipt deadlocked by a session holding the member's points
 # account and then asking for the purchase's lock, which the receipt takes before the account
 # (the opposite order: a claim approval takes them in the receipt's).
-
-
-def wait_for_a_lock_waiter(timeout=10.0) -> None:
-    """Until another session of this database waits on a lock (polled outside a transaction:
-    pg_stat_activity is read afresh by each statement only then)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.01)
-    raise AssertionError("no session waited on a lock")
 
 
 def receipt_against_a_deadlock(terminal, member, receipt_no):
