@@ -136,9 +136,11 @@ def test_a_flipped_body_byte_breaks_the_signature(pos, member):
     assert not Receipt.objects.exists()
 
 
-@pytest.mark.parametrize("skew, status", [(-301, 401), (301, 401), (-299, 201), (299, 201)])
+# Two seconds either side of the limit: the timestamp is whole seconds and a loaded machine may
+# take a moment between signing and checking (301 was once accepted that way).
+@pytest.mark.parametrize("skew, status", [(-302, 401), (302, 401), (-298, 201), (298, 201)])
 def test_timestamps_more_than_300_seconds_off_are_refused(pos, member, skew, status):
-    response = pos.receipt(sale(member), timestamp=int(time.time()) + skew)
+    response = pos.receipt(sale(member), timestamp=round(time.time()) + skew)
     assert response.status_code == status
 
 
