@@ -53,6 +53,13 @@ WECHAT_UA = (
 )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, with autovacuum kept off its tables (tests/fastflush.py)."""
+    with django_db_blocker.unblock():
+        fastflush.autoanalyze_off(connection)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
