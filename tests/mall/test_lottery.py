@@ -516,6 +516,33 @@ def test_an_unclaimed_prize_past_its_date_is_refused_and_unknown_codes_too(playe
     assert won.status == "expired"
 
 
+def test_the_nightly_job_expires_only_prizes_past_their_date_and_is_on_the_schedule(player):
+    """mall.tasks.lottery_draws_expire_nightly, scheduled by the data migration at 00:15
+    Shanghai: an overdue prize becomes expired, one still claimable stays, a rerun is a no-op."""
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django_celery_beat.models import PeriodicTask
+
+    from mall.tasks import lottery_draws_expire_nightly
+
+    overdue = draw(player, running_campaign(prizes=GOODS_ONLY, claim_days=1))
+    give_points(player, 100)
+    current = draw(player, running_campaign(prizes=GOODS_ONLY, claim_days=30), key="k2")
+    importlib.import_module("mall.migrations.0006_lottery_expiry_schedule").schedule(
+        django_apps, None
+    )
+    entry = PeriodicTask.objects.get(task="mall.tasks.lottery_draws_expire_nightly")
+    assert entry.enabled and (entry.crontab.hour, entry.crontab.minute) == ("0", "15")
+    assert str(entry.crontab.timezone) == "Asia/Shanghai"
+    with time_machine.travel(overdue.claim_until + timedelta(hours=1)):
+        assert lottery_draws_expire_nightly() == 1
+        assert lottery_draws_expire_nightly() == 0
+    overdue.refresh_from_db()
+    current.refresh_from_db()
+    assert (overdue.status, current.status) == ("expired", "pending_pickup")
+
+
 # --- The member's data ----------------------------------------------------------------------
 
 
