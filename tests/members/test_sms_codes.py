@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from members.models import SmsCode
 from members.otp import SmsCodeError, SmsThrottled, sms_code_send, sms_code_verify
+from tests.threads import in_threads
 
 PHONE, BIND = "13800001111", SmsCode.Purpose.BIND
 pytestmark = pytest.mark.django_db
@@ -100,28 +101,24 @@ def test_daily_caps_per_phone_and_per_ip_reset_at_shanghai_midnight(sms_outbox, 
     sms_code_send(phone=PHONE, purpose=BIND, ip="10.0.0.1")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_correct_submissions_succeed_once(sms_outbox):
-    sms_code_send(phone=PHONE, purpose=BIND, ip=None)
-    code = sent_code(sms_outbox)
-    barrier, results = threading.Barrier(8), []
+def eight_correct_submissions_at_once(phone, outbox) -> list[str]:
+    """A code sent to `phone`, then submitted by 8 threads at once: sorted outcomes."""
+    sms_code_send(phone=phone, purpose=BIND, ip=None)
+    code = sent_code(outbox)
 
     def submit():
-        barrier.wait()
         try:
-            sms_code_verify(phone=PHONE, purpose=BIND, code=code)
-            results.append("ok")
+            sms_code_verify(phone=phone, purpose=BIND, code=code)
+            return "ok"
         except SmsCodeError:
-            results.append("refused")
-        finally:
-            connection.close()
+            return "refused"
 
-    threads = [threading.Thread(target=submit) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["ok"] + ["refused"] * 7
+    return sorted(in_threads(*[submit] * 8, together=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_correct_submissions_succeed_once(sms_outbox):
+    assert eight_correct_submissions_at_once(PHONE, sms_outbox) == ["ok"] + ["refused"] * 7
 
 
 @pytest.mark.slow
@@ -129,27 +126,8 @@ def test_parallel_correct_submissions_succeed_once(sms_outbox):
 def test_parallel_correct_submissions_succeed_once_repeated(sms_outbox):
     """W4, 20 rounds in one database: a phone each, 8 correct submissions at once."""
     for round_ in range(20):
-        phone = f"1380000{round_:04d}"
-        sms_code_send(phone=phone, purpose=BIND, ip=None)
-        code = sent_code(sms_outbox)
-        barrier, results = threading.Barrier(8), []
-
-        def submit(phone=phone, code=code, barrier=barrier, results=results):
-            barrier.wait()
-            try:
-                sms_code_verify(phone=phone, purpose=BIND, code=code)
-                results.append("ok")
-            except SmsCodeError:
-                results.append("refused")
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=submit) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(results) == ["ok"] + ["refused"] * 7, round_
+        results = eight_correct_submissions_at_once(f"1380000{round_:04d}", sms_outbox)
+        assert results == ["ok"] + ["refused"] * 7, round_
 
 
 @pytest.mark.django_db(transaction=True)
